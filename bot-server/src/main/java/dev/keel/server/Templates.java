@@ -1,0 +1,106 @@
+package dev.keel.server;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * The reply templates of the {@code prompts} module: plain text with named {@code {placeholders}},
+ * loaded and checked once at start-up so that a broken template stops Keel from starting rather
+ * than producing a broken reply later.
+ */
+final class Templates {
+    /** Each template Keel uses, with the placeholders it must contain. */
+    static final Map<String, Set<String>> REQUIRED = Map.of(
+            "reply-answer", Set.of("title", "passage"),
+            "reply-not-covered", Set.of(),
+            "reply-rephrase", Set.of(),
+            "reply-offer-human", Set.of(),
+            "reply-handoff", Set.of("position"),
+            "reply-waiting", Set.of());
+    private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-zA-Z][a-zA-Z0-9_]*)}");
+
+    private final Map<String, String> texts;
+    private final Map<String, String> versions;
+
+    private Templates(Map<String, String> texts, Map<String, String> versions) {
+        this.texts = texts;
+        this.versions = versions;
+    }
+
+    static Templates load() {
+        Map<String, String> texts = new LinkedHashMap<>();
+        Map<String, String> versions = new LinkedHashMap<>();
+        for (Map.Entry<String, Set<String>> entry : REQUIRED.entrySet()) {
+            String name = entry.getKey();
+            String text = read(name);
+            for (String placeholder : entry.getValue()) {
+                if (!text.contains("{" + placeholder + "}")) {
+                    throw new IllegalStateException("template '" + name + "' lacks the placeholder {" + placeholder + "}");
+                }
+            }
+            Matcher m = PLACEHOLDER.matcher(text);
+            while (m.find()) {
+                if (!entry.getValue().contains(m.group(1))) {
+                    throw new IllegalStateException("template '" + name + "' has an unknown placeholder {" + m.group(1) + "}");
+                }
+            }
+            texts.put(name, text);
+            versions.put(name, name + "@" + digest(text));
+        }
+        return new Templates(texts, versions);
+    }
+
+    /** Fills a template. Values are inserted literally; they are never read as templates themselves. */
+    String render(String name, Map<String, String> values) {
+        String text = texts.get(name);
+        if (text == null) {
+            throw new IllegalArgumentException("no template named " + name);
+        }
+        Matcher m = PLACEHOLDER.matcher(text);
+        StringBuilder out = new StringBuilder();
+        while (m.find()) {
+            m.appendReplacement(out, Matcher.quoteReplacement(values.getOrDefault(m.group(1), "")));
+        }
+        m.appendTail(out);
+        return out.toString().strip();
+    }
+
+    String render(String name) {
+        return render(name, Map.of());
+    }
+
+    /** The template's name with a digest of its text, recorded with each reply it produced. */
+    String version(String name) {
+        return versions.get(name);
+    }
+
+    private static String read(String name) {
+        String resource = "keel/prompts/" + name + ".txt";
+        try (InputStream in = Templates.class.getClassLoader().getResourceAsStream(resource)) {
+            if (in == null) {
+                throw new IllegalStateException("template '" + name + "' not found (" + resource + ")");
+            }
+            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            throw new IllegalStateException("template '" + name + "' could not be read", e);
+        }
+    }
+
+    private static String digest(String text) {
+        try {
+            byte[] hash = MessageDigest.getInstance("SHA-256").digest(text.getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(hash, 0, 4);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}

@@ -1,0 +1,318 @@
+package dev.keel.churn;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeSet;
+import java.util.regex.Pattern;
+
+/**
+ * Turns raw customer cells into model features. Fitted on training rows only.
+ *
+ * <p>Encoding rules:
+ * <ul>
+ *   <li>A column is <b>numeric</b> when every non-blank training cell is a plain decimal number (optionally signed,
+ *   with an exponent); otherwise it is <b>categorical</b>.</li>
+ *   <li>Numeric columns become one feature named after the column, standardised with the training mean and
+ *   (population) standard deviation and clipped to &plusmn;{@value #CLIP} so that no input can overflow the model.
+ *   A blank (or absent) numeric cell is <em>missing</em>: the value feature is 0 (the mean) and a separate
+ *   indicator feature {@code Column#missing} = 1 is added. A non-blank cell that is not a number is rejected with an
+ *   {@link IllegalArgumentException} naming the column.</li>
+ *   <li>Categorical columns are one-hot encoded as {@code Column=value} (trimmed value, = 1), without
+ *   standardisation. A blank categorical cell becomes {@code Column#missing} = 1. <b>A category that was not seen
+ *   in training is ignored</b>: it adds no feature, so the column simply contributes nothing to the score.</li>
+ *   <li>A column with a single value in every training row (e.g. always 0), an entirely blank column, and a
+ *   categorical column whose values are unique per row (identifier-like) are dropped and listed in the schema with
+ *   the reason.</li>
+ * </ul>
+ * Cells for columns the encoder does not know are ignored.
+ */
+final class FeatureEncoder {
+
+    static final String MISSING_SUFFIX = "#missing";
+    static final double CLIP = 10.0;
+    private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
+    private static final int MIN_ROWS_FOR_ID_LIKE = 20;
+
+    /** How a feature was produced; used to describe it. */
+    enum Kind { NUMERIC, CATEGORY, MISSING }
+
+    sealed interface ColumnSpec permits Numeric, Categorical {
+        String name();
+    }
+
+    record Numeric(String name, double mean, double std, int missingInTraining) implements ColumnSpec {}
+
+    record Categorical(String name, List<String> categories, int missingInTraining) implements ColumnSpec {
+        Categorical {
+            categories = List.copyOf(categories);
+        }
+    }
+
+    /** One encoded feature of one record. */
+    record EncodedFeature(String name, double value, String column, String rawCell, Kind kind) {}
+
+    /** All features of one record, plus whether any column carried a usable value. */
+    record Encoded(List<EncodedFeature> features, boolean informative) {
+        String[] names() {
+            return features.stream().map(EncodedFeature::name).toArray(String[]::new);
+        }
+
+        double[] values() {
+            return features.stream().mapToDouble(EncodedFeature::value).toArray();
+        }
+    }
+
+    private final List<ColumnSpec> columns;
+    private final Map<String, String> dropped;
+
+    private FeatureEncoder(List<ColumnSpec> columns, Map<String, String> dropped) {
+        this.columns = List.copyOf(columns);
+        this.dropped = Collections.unmodifiableMap(new LinkedHashMap<>(dropped));
+    }
+
+    /** Infers column types from {@code rows} and fits the encoder on them. */
+    static FeatureEncoder fit(List<String> columnNames, List<Map<String, String>> rows) {
+        return fit(columnNames, rows, null);
+    }
+
+    /** Which columns are numeric (every non-blank cell parses as a number) across {@code rows}. */
+    static Map<String, Boolean> inferNumeric(List<String> columnNames, List<Map<String, String>> rows) {
+        Map<String, Boolean> numeric = new LinkedHashMap<>();
+        for (String column : columnNames) {
+            boolean isNumeric = true;
+            for (Map<String, String> row : rows) {
+                String cell = row.get(column);
+                if (!isBlank(cell) && parseNumber(cell) == null) {
+                    isNumeric = false;
+                    break;
+                }
+            }
+            numeric.put(column, isNumeric);
+        }
+        return numeric;
+    }
+
+    /**
+     * Fits the encoder on {@code rows}; when {@code numericTypes} is given (e.g. inferred on the whole table for a
+     * cross-validation fold) it decides numeric vs categorical instead of the rows themselves.
+     */
+    static FeatureEncoder fit(List<String> columnNames, List<Map<String, String>> rows,
+                              Map<String, Boolean> numericTypes) {
+        Map<String, Boolean> types = numericTypes != null ? numericTypes : inferNumeric(columnNames, rows);
+        List<ColumnSpec> specs = new ArrayList<>();
+        Map<String, String> dropped = new LinkedHashMap<>();
+        int n = rows.size();
+        for (String column : columnNames) {
+            int blanks = 0;
+            boolean numeric = Boolean.TRUE.equals(types.get(column));
+            TreeSet<String> distinct = new TreeSet<>();
+            for (Map<String, String> row : rows) {
+                String cell = row.get(column);
+                if (isBlank(cell)) {
+                    blanks++;
+                    continue;
+                }
+                distinct.add(cell.trim());
+            }
+            if (distinct.isEmpty()) {
+                dropped.put(column, "blank in every row");
+                continue;
+            }
+            if (distinct.size() == 1 && blanks == 0) {
+                dropped.put(column, "constant: '" + distinct.first() + "' in every row");
+                continue;
+            }
+            if (numeric) {
+                double sum = 0;
+                int count = 0;
+                for (Map<String, String> row : rows) {
+                    Double x = parseNumber(row.get(column));
+                    if (x != null) {
+                        sum += x;
+                        count++;
+                    }
+                }
+                double mean = sum / count;
+                double ss = 0;
+                for (Map<String, String> row : rows) {
+                    Double x = parseNumber(row.get(column));
+                    if (x != null) {
+                        ss += (x - mean) * (x - mean);
+                    }
+                }
+                double std = Math.sqrt(ss / count);
+                if (!Double.isFinite(mean) || !Double.isFinite(std)) {
+                    dropped.put(column, "numbers too large to standardise");
+                    continue;
+                }
+                if (std == 0.0 && blanks == 0) {
+                    dropped.put(column, "constant: " + mean + " in every row");
+                    continue;
+                }
+                if (std == 0.0) {
+                    // one value plus blanks: the value feature is always 0, the missing indicator carries the signal
+                    std = 1.0;
+                }
+                specs.add(new Numeric(column, mean, std, blanks));
+            } else {
+                if (n >= MIN_ROWS_FOR_ID_LIKE && blanks == 0 && distinct.size() == n) {
+                    dropped.put(column, "identifier-like: a different value in every row");
+                    continue;
+                }
+                specs.add(new Categorical(column, new ArrayList<>(distinct), blanks));
+            }
+        }
+        return new FeatureEncoder(specs, dropped);
+    }
+
+    /**
+     * Encodes one record.
+     *
+     * @throws IllegalArgumentException naming the column when a numeric cell is not a number
+     */
+    Encoded encode(Map<String, String> record) {
+        List<EncodedFeature> out = new ArrayList<>();
+        boolean informative = false;
+        for (ColumnSpec spec : columns) {
+            String cell = record.get(spec.name());
+            if (spec instanceof Numeric num) {
+                if (isBlank(cell)) {
+                    out.add(new EncodedFeature(num.name(), 0.0, num.name(), cell, Kind.NUMERIC));
+                    out.add(new EncodedFeature(num.name() + MISSING_SUFFIX, 1.0, num.name(), cell, Kind.MISSING));
+                    continue;
+                }
+                Double x = parseNumber(cell);
+                if (x == null) {
+                    throw new IllegalArgumentException("Column '" + num.name() + "' must be numeric or blank, got '"
+                            + cell + "'");
+                }
+                double z = (x - num.mean()) / num.std();
+                z = Math.max(-CLIP, Math.min(CLIP, z));
+                out.add(new EncodedFeature(num.name(), z, num.name(), cell, Kind.NUMERIC));
+                informative = true;
+            } else {
+                Categorical cat = (Categorical) spec;
+                if (isBlank(cell)) {
+                    out.add(new EncodedFeature(cat.name() + MISSING_SUFFIX, 1.0, cat.name(), cell, Kind.MISSING));
+                    continue;
+                }
+                String v = cell.trim();
+                if (Collections.binarySearch(cat.categories(), v) >= 0) {
+                    out.add(new EncodedFeature(cat.name() + "=" + v, 1.0, cat.name(), cell, Kind.CATEGORY));
+                    informative = true;
+                }
+                // unseen category: ignored on purpose (see class javadoc)
+            }
+        }
+        return new Encoded(out, informative);
+    }
+
+    List<ColumnSpec> columns() {
+        return columns;
+    }
+
+    Map<String, String> dropped() {
+        return dropped;
+    }
+
+    static boolean isBlank(String cell) {
+        return cell == null || cell.isBlank();
+    }
+
+    /** Parses a plain decimal number; {@code null} when blank or not a finite number. */
+    static Double parseNumber(String cell) {
+        if (cell == null) {
+            return null;
+        }
+        String v = cell.trim();
+        if (v.isEmpty() || !NUMBER.matcher(v).matches()) {
+            return null;
+        }
+        double d = Double.parseDouble(v);
+        return Double.isFinite(d) ? d : null;
+    }
+
+    // ---- JSON schema --------------------------------------------------------------------------------------------
+
+    ObjectNode toJson() {
+        JsonNodeFactory f = JsonNodeFactory.instance;
+        ObjectNode schema = f.objectNode();
+        ObjectNode cols = schema.putObject("columns");
+        for (ColumnSpec spec : columns) {
+            ObjectNode c = cols.putObject(spec.name());
+            if (spec instanceof Numeric num) {
+                c.put("type", "numeric");
+                c.put("mean", num.mean());
+                c.put("std", num.std());
+                c.put("missingInTraining", num.missingInTraining());
+            } else {
+                Categorical cat = (Categorical) spec;
+                c.put("type", "categorical");
+                cat.categories().forEach(c.putArray("categories")::add);
+                c.put("missingInTraining", cat.missingInTraining());
+            }
+        }
+        ObjectNode drop = schema.putObject("dropped");
+        dropped.forEach(drop::put);
+        schema.put("unseenCategoryRule", "an unseen category adds no feature (ignored)");
+        schema.put("missingNumericRule", "blank numeric -> 0 after standardising plus Column" + MISSING_SUFFIX + "=1");
+        schema.put("clip", CLIP);
+        return schema;
+    }
+
+    static FeatureEncoder fromJson(JsonNode schema) throws IOException {
+        JsonNode cols = schema.get("columns");
+        if (cols == null || !cols.isObject()) {
+            throw new IOException("schema.columns missing");
+        }
+        List<ColumnSpec> specs = new ArrayList<>();
+        Iterator<Map.Entry<String, JsonNode>> it = cols.fields();
+        while (it.hasNext()) {
+            Map.Entry<String, JsonNode> e = it.next();
+            JsonNode c = e.getValue();
+            String type = c.path("type").asText("");
+            int missing = c.path("missingInTraining").asInt(0);
+            switch (type) {
+                case "numeric" -> {
+                    JsonNode mean = c.get("mean");
+                    JsonNode std = c.get("std");
+                    if (mean == null || !mean.isNumber() || std == null || !std.isNumber()
+                            || !Double.isFinite(mean.doubleValue()) || !(std.doubleValue() > 0)
+                            || !Double.isFinite(std.doubleValue())) {
+                        throw new IOException("schema column '" + e.getKey() + "' has no valid mean/std");
+                    }
+                    specs.add(new Numeric(e.getKey(), mean.doubleValue(), std.doubleValue(), missing));
+                }
+                case "categorical" -> {
+                    JsonNode cats = c.get("categories");
+                    if (cats == null || !cats.isArray()) {
+                        throw new IOException("schema column '" + e.getKey() + "' has no categories");
+                    }
+                    List<String> values = new ArrayList<>();
+                    cats.forEach(v -> values.add(v.asText()));
+                    List<String> sorted = new ArrayList<>(new TreeSet<>(values));
+                    if (!sorted.equals(values)) {
+                        throw new IOException("schema column '" + e.getKey() + "' categories not sorted/unique");
+                    }
+                    specs.add(new Categorical(e.getKey(), values, missing));
+                }
+                default -> throw new IOException("schema column '" + e.getKey() + "' has unknown type '" + type + "'");
+            }
+        }
+        Map<String, String> dropped = new LinkedHashMap<>();
+        JsonNode drop = schema.get("dropped");
+        if (drop != null && drop.isObject()) {
+            drop.fields().forEachRemaining(e -> dropped.put(e.getKey(), e.getValue().asText()));
+        }
+        return new FeatureEncoder(specs, dropped);
+    }
+}
