@@ -3,6 +3,7 @@ package dev.keel.server;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.healthchecks.Status;
@@ -14,7 +15,10 @@ import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 
 /**
@@ -32,16 +36,21 @@ final class HttpApi {
     private final ChatService chat;
     private final Store store;
     private final String agentToken;
+    private final KeelMetrics metrics;
+    private final AtomicBoolean draining = new AtomicBoolean();
+    private final AtomicInteger inFlight = new AtomicInteger();
 
-    HttpApi(Vertx vertx, ChatService chat, Store store, String agentToken) {
+    HttpApi(Vertx vertx, ChatService chat, Store store, String agentToken, KeelMetrics metrics) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
         this.agentToken = agentToken;
+        this.metrics = metrics;
     }
 
     Router router() {
         Router router = Router.router(vertx);
+        router.route("/api/*").handler(this::admit);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.post("/api/v1/conversations").handler(this::openConversation);
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
@@ -52,12 +61,43 @@ final class HttpApi {
         router.get("/health/live").handler(HealthCheckHandler.create(vertx)
                 .register("event-loop", promise -> promise.complete(Status.OK())));
         router.get("/health/ready").handler(HealthCheckHandler.create(vertx)
+                .register("accepting", promise -> promise.complete(draining.get() ? Status.KO() : Status.OK()))
                 .register("redis", 2000, promise -> vertx.executeBlocking(store::ping, false)
                         .onComplete(r -> promise.complete(r.succeeded() && r.result() ? Status.OK() : Status.KO()))));
+        router.get("/metrics").handler(metrics.scrapeHandler());
 
         router.route("/*").handler(StaticHandler.create("keel/web").setCachingEnabled(false));
         router.route().failureHandler(this::failure);
         return router;
+    }
+
+    /**
+     * Counts the API requests in flight, so that a shutdown can wait for them, and refuses new
+     * conversations once the server is draining; conversations already open carry on.
+     */
+    private void admit(RoutingContext ctx) {
+        if (draining.get() && ctx.request().method() == HttpMethod.POST && ctx.request().path().equals("/api/v1/conversations")) {
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
+            throw new ApiException(503, "shutting_down", "this Keel node is shutting down; try again in a few seconds");
+        }
+        inFlight.incrementAndGet();
+        ctx.addEndHandler(ended -> inFlight.decrementAndGet());
+        ctx.next();
+    }
+
+    /**
+     * Turns readiness off and refuses new conversations, then waits until the requests in flight
+     * have ended or the time is up.
+     *
+     * @return the requests still in flight when it stopped waiting
+     */
+    int drain(Duration patience) throws InterruptedException {
+        draining.set(true);
+        long deadline = System.nanoTime() + patience.toNanos();
+        while (inFlight.get() > 0 && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        return inFlight.get();
     }
 
     private void openConversation(RoutingContext ctx) {
@@ -77,7 +117,10 @@ final class HttpApi {
         String clientMessageId = string(body, "clientMessageId");
         String token = bearer(ctx);
         blocking(ctx, () -> chat.turn(id, token, text, clientMessageId))
-                .onSuccess(reply -> send(ctx, 200, new JsonObject().put("reply", reply)));
+                .onSuccess(reply -> {
+                    metrics.turn(reply);
+                    send(ctx, 200, new JsonObject().put("reply", reply));
+                });
     }
 
     private void transcript(RoutingContext ctx) {

@@ -38,11 +38,18 @@ final class KeelServer implements AutoCloseable {
                     String positive, Path data, String redisUrl, String fsync, double minAnswerability) {
     }
 
+    /** How long a stopping server waits for the requests in flight. */
+    private static final Duration DRAIN_PATIENCE = Duration.ofSeconds(10);
+    /** How often the hand-off queue length is read for the metrics. */
+    private static final long QUEUE_SAMPLE_MILLIS = 5000;
+
     private final List<AutoCloseable> resources;
+    private final HttpApi api;
     private final int port;
 
-    private KeelServer(List<AutoCloseable> resources, int port) {
+    private KeelServer(List<AutoCloseable> resources, HttpApi api, int port) {
         this.resources = resources;
+        this.api = api;
         this.port = port;
     }
 
@@ -60,15 +67,17 @@ final class KeelServer implements AutoCloseable {
                 resources.add(embedded);
                 redisUrl = embedded.url();
             }
+            KeelMetrics metrics = new KeelMetrics();
             JedisPool pool = new JedisPool(poolConfig(), URI.create(redisUrl), 2000);
             resources.add(pool);
-            Store store = new Store(pool);
+            Store store = new Store(pool, metrics::redisError);
             if (!store.ping()) {
                 throw new IllegalStateException("Redis does not answer PING");
             }
 
             KnowledgeBase knowledgeBase = KnowledgeBase.load(settings.kb());
             resources.add(knowledgeBase);
+            metrics.knowledgeBaseSize(knowledgeBase::passageCount);
             CustomerTable table = CustomerTable.load(settings.customers(), settings.idColumn(), settings.labelColumn(),
                     settings.positive());
             ChurnModel model = ChurnScores.loadOrTrain(table, settings.data().resolve("model"));
@@ -79,19 +88,36 @@ final class KeelServer implements AutoCloseable {
 
             ChatService chat = new ChatService(store, knowledgeBase, churn,
                     new EscalationPolicy(settings.minAnswerability()), templates);
-            Vertx vertx = Vertx.vertx();
+            Vertx vertx = metrics.newVertx();
             resources.add(() -> vertx.close().await());
-            HttpApi api = new HttpApi(vertx, chat, store, agentToken(settings.data()));
+            vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(store::waitingCount, false)
+                    .onSuccess(metrics::handoffsWaiting));
+            HttpApi api = new HttpApi(vertx, chat, store, agentToken(settings.data()), metrics);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port()))
                     .requestHandler(api.router())
                     .listen().await();
             resources.add(() -> server.close().await());
             LOG.info("Keel is ready on http://{}:{}/ ({} articles, {} passages)", settings.host(), server.actualPort(),
                     knowledgeBase.articleCount(), knowledgeBase.passageCount());
-            return new KeelServer(resources, server.actualPort());
+            return new KeelServer(resources, api, server.actualPort());
         } catch (Exception | Error e) {
-            new KeelServer(resources, 0).close();
+            new KeelServer(resources, null, 0).close();
             throw e;
+        }
+    }
+
+    /** Turns readiness off, refuses new conversations and waits for the requests in flight. */
+    void drain(Duration patience) {
+        if (api == null) {
+            return;
+        }
+        try {
+            int unfinished = api.drain(patience);
+            if (unfinished > 0) {
+                LOG.warn("{} requests were still in flight after {} ms", unfinished, patience.toMillis());
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -99,10 +125,15 @@ final class KeelServer implements AutoCloseable {
         return port;
     }
 
-    /** Stops the HTTP server first, Redis last. */
+    /**
+     * Stops gracefully: readiness turns false and new conversations are refused, the requests in
+     * flight may finish (each has stored its turn in Redis before answering), then the HTTP server
+     * stops, and Redis last.
+     */
     @Override
     public void close() {
         LOG.info("Keel is stopping");
+        drain(DRAIN_PATIENCE);
         List<AutoCloseable> reversed = new ArrayList<>(resources);
         Collections.reverse(reversed);
         for (AutoCloseable resource : reversed) {

@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.exceptions.JedisException;
 import redis.clients.jedis.resps.Tuple;
 
 import java.util.ArrayList;
@@ -43,14 +44,20 @@ final class Store {
             """;
 
     private final JedisPool pool;
+    private final Runnable onError;
 
-    Store(JedisPool pool) {
+    /** @param onError told of every failed call (for the metrics) before the failure is thrown on */
+    Store(JedisPool pool, Runnable onError) {
         this.pool = pool;
+        this.onError = onError;
     }
 
     <T> T call(Function<Jedis, T> work) {
         try (Jedis jedis = pool.getResource()) {
             return work.apply(jedis);
+        } catch (JedisException e) {
+            onError.run();
+            throw e;
         }
     }
 
@@ -105,6 +112,10 @@ final class Store {
     /** How many hand-offs wait with at least this priority: those a new one will queue behind. */
     long waitingAtOrAbove(double priority) {
         return call(j -> j.zcount(QUEUE, priority, Double.POSITIVE_INFINITY));
+    }
+
+    long waitingCount() {
+        return call(j -> j.zcard(QUEUE));
     }
 
     /** The waiting hand-offs, first in line first. */

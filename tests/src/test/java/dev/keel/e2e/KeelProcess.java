@@ -17,6 +17,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 
 /** The packaged Keel server, started as a separate process on a free port, and a small HTTP client for it. */
 final class KeelProcess implements AutoCloseable {
@@ -35,6 +36,11 @@ final class KeelProcess implements AutoCloseable {
 
     /** Starts {@code java -jar bot-server.jar serve ...} and waits until it reports ready. */
     static KeelProcess start(Path dataDir, String... extraArgs) throws Exception {
+        return start(dataDir, Map.of(), extraArgs);
+    }
+
+    /** Like {@link #start(Path, String...)}, with these environment variables set for the server. */
+    static KeelProcess start(Path dataDir, Map<String, String> env, String... extraArgs) throws Exception {
         Path jar = Path.of(System.getProperty("keel.server.jar", "../bot-server/target/bot-server.jar"));
         if (!Files.exists(jar)) {
             throw new IllegalStateException("server jar not found: " + jar.toAbsolutePath() + " (run mvn verify from the root)");
@@ -49,6 +55,7 @@ final class KeelProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().remove("REDIS_URL");
         builder.environment().remove("KEEL_AGENT_TOKEN");
+        builder.environment().putAll(env);
         KeelProcess keel = new KeelProcess(builder.start(), port, log);
         keel.awaitReady(Duration.ofSeconds(180));
         return keel;
@@ -125,6 +132,11 @@ final class KeelProcess implements AutoCloseable {
             throw new IllegalStateException("transcript: " + response.statusCode() + " " + response.body());
         }
         return JSON.readTree(response.body()).get("messages");
+    }
+
+    /** Kills the server at once (SIGKILL), as a crash would: no shutdown hook runs. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
     }
 
     private URI uri(String path) {
