@@ -7,6 +7,7 @@ import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
+import picocli.CommandLine;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -73,6 +74,14 @@ class OperationsTest {
 
     @Test
     @Order(2)
+    void theLoadCommandDrivesTheServerOverHttpAndReadsItsMetrics() {
+        int exit = new CommandLine(new LoadCommand()).execute("--url", "http://127.0.0.1:" + server.port(),
+                "--conversations", "20", "--rate", "20", "--seconds", "2");
+        assertThat(exit).isZero();
+    }
+
+    @Test
+    @Order(3)
     void aDrainingServerIsNotReadyAndRefusesNewConversationsButFinishesOpenOnes() throws Exception {
         JsonObject open = new JsonObject(send("POST", "/api/v1/conversations", null, "{}").body());
         server.drain(Duration.ZERO);
