@@ -14,8 +14,12 @@ import io.vertx.ext.web.handler.StaticHandler;
 import io.vertx.ext.web.healthchecks.HealthCheckHandler;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -31,6 +35,9 @@ final class HttpApi {
     static final long MAX_BODY_BYTES = 64 * 1024;
     private static final Pattern CONVERSATION_ID = Pattern.compile("[0-9a-f-]{36}");
     private static final String JSON = "application/json; charset=utf-8";
+    /** A caller's request id is echoed and logged when it is this tame; otherwise Keel makes one. */
+    private static final String REQUEST_ID = "X-Request-Id";
+    private static final Pattern SAFE_REQUEST_ID = Pattern.compile("[A-Za-z0-9._-]{1,64}");
 
     private final Vertx vertx;
     private final ChatService chat;
@@ -80,6 +87,12 @@ final class HttpApi {
             ctx.response().putHeader(HttpHeaders.RETRY_AFTER, "5");
             throw new ApiException(503, "shutting_down", "this Keel node is shutting down; try again in a few seconds");
         }
+        String requestId = ctx.request().getHeader(REQUEST_ID);
+        if (requestId == null || !SAFE_REQUEST_ID.matcher(requestId).matches()) {
+            requestId = UUID.randomUUID().toString();
+        }
+        ctx.put(REQUEST_ID, requestId);
+        ctx.response().putHeader(REQUEST_ID, requestId);
         inFlight.incrementAndGet();
         ctx.addEndHandler(ended -> inFlight.decrementAndGet());
         ctx.next();
@@ -138,8 +151,31 @@ final class HttpApi {
                 .onSuccess(entries -> send(ctx, 200, new JsonObject().put("handoffs", entries)));
     }
 
+    /** Runs request work on a worker thread, with the request and conversation ids in the log context. */
     private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
-        return vertx.executeBlocking(work, false).onFailure(ctx::fail);
+        Map<String, String> logContext = logContext(ctx);
+        return vertx.executeBlocking(() -> {
+            logContext.forEach(MDC::put);
+            try {
+                return work.call();
+            } finally {
+                MDC.clear();
+            }
+        }, false).onFailure(ctx::fail);
+    }
+
+    /** What every log line about a request carries: its id and, on conversation routes, the conversation's. */
+    private static Map<String, String> logContext(RoutingContext ctx) {
+        Map<String, String> context = new HashMap<>();
+        String requestId = ctx.get(REQUEST_ID);
+        if (requestId != null) {
+            context.put("requestId", requestId);
+        }
+        String conversationId = ctx.pathParam("id");
+        if (conversationId != null && CONVERSATION_ID.matcher(conversationId).matches()) {
+            context.put("conversationId", conversationId);
+        }
+        return context;
     }
 
     private static String conversationId(RoutingContext ctx) {
@@ -207,7 +243,9 @@ final class HttpApi {
         } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
             error = new ApiException(ctx.statusCode(), "bad_request", "the request was not understood");
         } else {
+            logContext(ctx).forEach(MDC::put);
             LOG.error("request failed: {} {}", ctx.request().method(), ctx.request().path(), failure);
+            MDC.clear();
             error = new ApiException(503, "unavailable", "Keel could not handle the request right now; try again");
         }
         if (ctx.response().ended()) {
