@@ -4,6 +4,8 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
+import java.util.Map;
+
 /** The {@code keel} command line. */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "Keel 0.1.0",
         description = "Customer-support chatbot that knows which customers are about to leave.",
@@ -16,10 +18,23 @@ public final class Keel implements Runnable {
         // Tribuo logs through java.util.logging; send it where everything else goes
         SLF4JBridgeHandler.removeHandlersForRootLogger();
         SLF4JBridgeHandler.install();
-        int code = new CommandLine(new Keel()).execute(args);
+        int code = run(args, System.getenv());
         if (code != 0) {
             System.exit(code);
         }
+    }
+
+    /** Runs a {@code keel} command line; {@code serve} also reads the environment and its configuration file. */
+    static int run(String[] args, Map<String, String> env) {
+        CommandLine cli = new CommandLine(new Keel());
+        CommandLine serve = cli.getSubcommands().get("serve");
+        try {
+            serve.setDefaultValueProvider(ConfigFile.forArgs(args, serve.getCommandSpec(), env));
+        } catch (IllegalArgumentException e) {
+            cli.getErr().println("keel: " + e.getMessage());
+            return 2;
+        }
+        return cli.execute(args);
     }
 
     @Override

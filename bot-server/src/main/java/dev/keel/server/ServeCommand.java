@@ -9,19 +9,29 @@ import java.util.concurrent.CountDownLatch;
 
 /** {@code keel serve}: starts the chat server with its embedded defaults. */
 @Command(name = "serve", mixinStandardHelpOptions = true,
-        description = "Start the Keel server (embedded Redis unless REDIS_URL is set).")
+        description = {"Start the Keel server (embedded Redis unless --redis-url is given).",
+                "Every option --foo-bar can also be set by the environment variable KEEL_FOO_BAR, or by the key"
+                        + " foo-bar in the YAML file of --config; the command line wins, then the environment, then the file."})
 final class ServeCommand implements Callable<Integer> {
-    @Option(names = "--port", defaultValue = "${env:KEEL_PORT:-8080}", description = "HTTP port (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "YAML file of settings, keyed by option name (also KEEL_CONFIG). Unknown keys are refused.")
+    Path config;
+
+    @Option(names = "--redis-url", paramLabel = "URL",
+            description = "Use this Redis (redis://host:port, also REDIS_URL) instead of starting an embedded one.")
+    String redisUrl;
+
+    @Option(names = "--port", defaultValue = "8080", description = "HTTP port (default: ${DEFAULT-VALUE}).")
     int port;
 
-    @Option(names = "--host", defaultValue = "${env:KEEL_HOST:-127.0.0.1}", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--host", defaultValue = "127.0.0.1", description = "Address to listen on (default: ${DEFAULT-VALUE}).")
     String host;
 
-    @Option(names = "--kb", defaultValue = "${env:KEEL_KB:-knowledge-base/articles}",
+    @Option(names = "--kb", defaultValue = "knowledge-base/articles",
             description = "Folder of knowledge-base articles (default: ${DEFAULT-VALUE}).")
     Path kb;
 
-    @Option(names = "--customers", defaultValue = "${env:KEEL_CUSTOMERS:-churn/customers/telco_churn.csv}",
+    @Option(names = "--customers", defaultValue = "churn/customers/telco_churn.csv",
             description = "Customer table (CSV) the churn model is trained on and scores (default: ${DEFAULT-VALUE}).")
     Path customers;
 
@@ -34,11 +44,11 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--positive", defaultValue = "Yes", description = "Label value meaning the customer left (default: ${DEFAULT-VALUE}).")
     String positive;
 
-    @Option(names = "--data", defaultValue = "${env:KEEL_DATA:-data}",
+    @Option(names = "--data", defaultValue = "data",
             description = "Folder for Keel's own files: embedded Redis, the churn model (default: ${DEFAULT-VALUE}).")
     Path data;
 
-    @Option(names = "--redis-fsync", defaultValue = "${env:KEEL_REDIS_FSYNC:-always}",
+    @Option(names = "--redis-fsync", defaultValue = "always",
             description = "Embedded Redis appendfsync policy: always (no acknowledged write is lost) or everysec (faster; up to a second of writes may be lost on a machine crash). Default: ${DEFAULT-VALUE}.")
     String fsync;
 
@@ -49,7 +59,7 @@ final class ServeCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
-                positive, data, System.getenv("REDIS_URL"), fsync, minAnswerability));
+                positive, data, redisUrl, fsync, minAnswerability));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -1,0 +1,78 @@
+package dev.keel.server;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** {@code serve}'s settings: command line, then environment, then the YAML file, then the defaults. */
+class ConfigFileTest {
+    @TempDir
+    Path dir;
+
+    private ServeCommand parse(Map<String, String> env, String... args) {
+        ServeCommand serve = new ServeCommand();
+        CommandLine cli = new CommandLine(serve);
+        cli.setDefaultValueProvider(ConfigFile.forArgs(args, cli.getCommandSpec(), env));
+        cli.parseArgs(args);
+        return serve;
+    }
+
+    private Path file(String yaml) throws Exception {
+        return Files.writeString(dir.resolve("keel.yaml"), yaml);
+    }
+
+    @Test
+    void theFileSetsWhatTheEnvironmentAndCommandLineLeaveOpen() throws Exception {
+        Path config = file("port: 9000\nredis-fsync: everysec\nmin-answerability: 0.3\nhost: 0.0.0.0\n");
+
+        ServeCommand fromFile = parse(Map.of(), "--config", config.toString());
+        assertThat(fromFile.port).isEqualTo(9000);
+        assertThat(fromFile.fsync).isEqualTo("everysec");
+        assertThat(fromFile.minAnswerability).isEqualTo(0.3);
+        assertThat(fromFile.kb).isEqualTo(Path.of("knowledge-base/articles"));
+
+        ServeCommand envWins = parse(Map.of("KEEL_PORT", "9100", "REDIS_URL", "redis://10.0.0.1:6379"), "--config=" + config);
+        assertThat(envWins.port).isEqualTo(9100);
+        assertThat(envWins.redisUrl).isEqualTo("redis://10.0.0.1:6379");
+        assertThat(envWins.host).isEqualTo("0.0.0.0");
+
+        ServeCommand argsWin = parse(Map.of("KEEL_PORT", "9100", "KEEL_CONFIG", config.toString()), "--port", "9200");
+        assertThat(argsWin.port).isEqualTo(9200);
+        assertThat(argsWin.fsync).isEqualTo("everysec");
+    }
+
+    @Test
+    void withNothingGivenTheDefaultsHold() {
+        ServeCommand defaults = parse(Map.of());
+        assertThat(defaults.port).isEqualTo(8080);
+        assertThat(defaults.fsync).isEqualTo("always");
+        assertThat(defaults.redisUrl).isNull();
+    }
+
+    @Test
+    void anUnknownKeyStopsStartUpWithTheKeyNamed() throws Exception {
+        Path config = file("port: 9000\nredis-fsnyc: everysec\n");
+        assertThatThrownBy(() -> parse(Map.of(), "--config", config.toString()))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown key 'redis-fsnyc'")
+                .hasMessageContaining("redis-fsync");
+        assertThat(Keel.run(new String[]{"serve", "--config", config.toString()}, Map.of())).isEqualTo(2);
+    }
+
+    @Test
+    void aFileThatIsNotAMapOfValuesIsRefused() throws Exception {
+        assertThatThrownBy(() -> parse(Map.of(), "--config", file("- port\n").toString()))
+                .hasMessageContaining("must be a map");
+        assertThatThrownBy(() -> parse(Map.of(), "--config", file("port:\n  value: 1\n").toString()))
+                .hasMessageContaining("'port' must be a value or a list");
+        assertThatThrownBy(() -> parse(Map.of(), "--config", dir.resolve("missing.yaml").toString()))
+                .hasMessageContaining("cannot be read");
+    }
+}
