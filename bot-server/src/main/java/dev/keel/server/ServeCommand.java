@@ -46,10 +46,18 @@ final class ServeCommand implements Callable<Integer> {
             description = "Below this retrieval answerability the bot says the knowledge base does not cover the question (default: ${DEFAULT-VALUE}).")
     double minAnswerability;
 
+    @Option(names = "--churn-high-threshold", defaultValue = "${env:KEEL_CHURN_HIGH_THRESHOLD}",
+            description = "Churn probability from which a customer is high risk (default: the model's, chosen on validation data).")
+    Double churnHigh;
+
+    @Option(names = "--churn-medium-threshold", defaultValue = "${env:KEEL_CHURN_MEDIUM_THRESHOLD}",
+            description = "Churn probability from which a customer is medium risk (default: the model's, the base churn rate).")
+    Double churnMedium;
+
     @Override
     public Integer call() throws Exception {
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
-                positive, data, System.getenv("REDIS_URL"), fsync, minAnswerability));
+                positive, data, System.getenv("REDIS_URL"), fsync, minAnswerability, churnHigh, churnMedium));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
