@@ -45,6 +45,11 @@ final class ChatService {
         this.templates = templates;
     }
 
+    /** The churn scores this service reads. */
+    ChurnScores churn() {
+        return churn;
+    }
+
     /** Opens a conversation; the token is returned once and only its hash is kept. */
     JsonObject open(String customerId) {
         if (customerId != null && !CUSTOMER_ID.matcher(customerId).matches()) {

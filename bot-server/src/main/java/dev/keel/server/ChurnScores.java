@@ -3,41 +3,38 @@ package dev.keel.server;
 import dev.keel.churn.ChurnModel;
 import dev.keel.churn.ChurnScore;
 import dev.keel.churn.CustomerTable;
-import dev.keel.churn.Factor;
 import dev.keel.churn.RiskBand;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.params.SetParams;
 
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.IntConsumer;
 
 /**
- * Churn risk for the chat path: scores are cached in Redis under {@code keel:churn:{customerId}}
- * with a time to live; a missing one is computed from the customer's record and cached again. With
- * no record, or with Redis unreachable, the risk is {@link RiskBand#UNKNOWN} and the chat goes on.
+ * Churn risk for the chat path. Scores are cached in Redis ({@link ScoreCache}) with a time to live; a missing,
+ * expired or unreadable one is computed from the customer's record and cached again. A record written through the
+ * customer API (kept in Redis) wins over the row of the customer table. With no record, or with Redis unreachable,
+ * or when scoring fails, the risk is {@link RiskBand#UNKNOWN} (never low) and the chat goes on.
  */
 final class ChurnScores {
     private static final Logger LOG = LoggerFactory.getLogger(ChurnScores.class);
-    private static final int BATCH = 1000;
+    static final int BATCH = 1000;
 
-    private final Store store;
     private final CustomerTable customers;
     private final ChurnModel model;
-    private final long ttlSeconds;
+    private final ScoreCache cache;
 
     ChurnScores(Store store, CustomerTable customers, ChurnModel model, long ttlSeconds) {
-        this.store = store;
         this.customers = customers;
         this.model = model;
-        this.ttlSeconds = ttlSeconds;
+        this.cache = new ScoreCache(store, model.version(), ttlSeconds);
     }
 
     /**
@@ -60,27 +57,48 @@ final class ChurnScores {
         long started = System.nanoTime();
         ChurnModel model = ChurnModel.train(customers, 42L);
         model.save(modelDir);
-        LOG.info("churn model: trained {} on {} customers in {} ms, cross-validated {}", model.version(),
-                customers.size(), (System.nanoTime() - started) / 1_000_000, model.metrics());
+        LOG.info("churn model: trained {} on {} customers in {} ms, cross-validated rocAuc={} prAuc={} brier={}",
+                model.version(), customers.size(), (System.nanoTime() - started) / 1_000_000,
+                model.metrics().get("rocAuc"), model.metrics().get("prAuc"), model.metrics().get("brier"));
         return model;
     }
 
     /** Scores every customer of the table into Redis in pipelined batches; returns how many. */
     int scoreAll() {
+        return scoreAll(written -> { });
+    }
+
+    /**
+     * Scores every customer of the table into Redis in pipelined batches, using the stored record of a customer
+     * where there is one.
+     *
+     * @param afterBatch told the number of scores Redis has acknowledged so far, after each batch
+     * @throws ScoringInterruptedException when Redis fails part-way, with the number acknowledged before
+     */
+    int scoreAll(IntConsumer afterBatch) {
         List<String> ids = customers.ids();
-        SetParams ttl = SetParams.setParams().ex(ttlSeconds);
+        int written = 0;
         for (int from = 0; from < ids.size(); from += BATCH) {
             List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
-            store.call(j -> {
-                Pipeline pipeline = j.pipelined();
-                for (String id : batch) {
-                    customers.record(id).ifPresent(r -> pipeline.set(key(id), toJson(model.score(r)).encode(), ttl));
+            try {
+                List<Map<String, String>> stored = cache.records(batch);
+                List<Map<String, String>> records = new ArrayList<>(batch.size());
+                for (int i = 0; i < batch.size(); i++) {
+                    records.add(stored.get(i) != null ? stored.get(i) : customers.record(batch.get(i)).orElseThrow());
                 }
-                pipeline.sync();
-                return null;
-            });
+                long now = System.currentTimeMillis();
+                List<JsonObject> scores = new ArrayList<>(batch.size());
+                for (ChurnScore s : model.scoreAll(records)) {
+                    scores.add(ScoreCache.toJson(s, now));
+                }
+                cache.writeAll(batch, scores);
+            } catch (RuntimeException e) {
+                throw new ScoringInterruptedException(written, ids.size(), e);
+            }
+            written += batch.size();
+            afterBatch.accept(written);
         }
-        return ids.size();
+        return written;
     }
 
     /** The customer's risk; never throws. */
@@ -89,16 +107,17 @@ final class ChurnScores {
             return unknown("NO_CUSTOMER");
         }
         try {
-            String cached = store.call(j -> j.get(key(customerId)));
-            if (cached != null) {
-                return new JsonObject(cached);
+            Optional<JsonObject> cached = cache.read(customerId);
+            if (cached.isPresent()) {
+                return cached.get();
             }
-            Optional<Map<String, String>> record = customers.record(customerId);
+            Map<String, String> stored = cache.records(List.of(customerId)).get(0);
+            Optional<Map<String, String>> record = stored != null ? Optional.of(stored) : customers.record(customerId);
             if (record.isEmpty()) {
                 return unknown("NO_RECORD");
             }
-            JsonObject score = toJson(model.score(record.get()));
-            store.call(j -> j.set(key(customerId), score.encode(), SetParams.setParams().ex(ttlSeconds)));
+            JsonObject score = ScoreCache.toJson(model.score(record.get()), System.currentTimeMillis());
+            cache.write(customerId, score);
             return score;
         } catch (RuntimeException e) {
             LOG.warn("churn score: lookup failed, risk unknown: {}", e.toString());
@@ -106,33 +125,45 @@ final class ChurnScores {
         }
     }
 
+    /**
+     * Stores a customer's record (from a CRM) and caches its new score, both or neither.
+     *
+     * @throws dev.keel.churn.SchemaMismatchException naming the column when the record does not fit the model
+     */
+    JsonObject update(String customerId, Map<String, String> record) {
+        JsonObject score = ScoreCache.toJson(model.score(record), System.currentTimeMillis());
+        cache.writeRecordAndScore(customerId, record, score);
+        return score;
+    }
+
+    ChurnModel model() {
+        return model;
+    }
+
     static RiskBand band(JsonObject score) {
         try {
             return RiskBand.valueOf(score.getString("band", "UNKNOWN"));
-        } catch (IllegalArgumentException e) {
+        } catch (IllegalArgumentException | ClassCastException e) {
             return RiskBand.UNKNOWN;
         }
-    }
-
-    private static String key(String customerId) {
-        return "keel:churn:" + customerId;
     }
 
     private static JsonObject unknown(String why) {
         return new JsonObject().put("band", RiskBand.UNKNOWN.name()).put("why", why);
     }
 
-    private JsonObject toJson(ChurnScore score) {
-        JsonArray factors = new JsonArray();
-        for (Factor f : score.factors()) {
-            factors.add(new JsonObject().put("feature", f.feature()).put("description", f.description())
-                    .put("contribution", f.contribution()));
+    /** Batch scoring stopped part-way; only {@link #written} scores were acknowledged by Redis. */
+    static final class ScoringInterruptedException extends RuntimeException {
+        private final int written;
+
+        ScoringInterruptedException(int written, int total, Throwable cause) {
+            super("scoring stopped after " + written + " of " + total + " customers were written to Redis: "
+                    + cause.getMessage(), cause);
+            this.written = written;
         }
-        return new JsonObject()
-                .put("probability", score.probability())
-                .put("band", score.band().name())
-                .put("factors", factors)
-                .put("modelVersion", score.modelVersion())
-                .put("scoredAt", System.currentTimeMillis());
+
+        int written() {
+            return written;
+        }
     }
 }

@@ -63,6 +63,7 @@ final class HttpApi {
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
         router.get("/api/v1/conversations/:id/messages").handler(this::transcript);
         router.get("/api/v1/handoffs").handler(this::queue);
+        new CustomersApi(vertx, chat.churn(), ctx -> true).register(router);
         router.route("/api/*").handler(ctx -> fail(ctx, new ApiException(404, "not_found", "no such API route")));
 
         router.get("/health/live").handler(HealthCheckHandler.create(vertx)

@@ -35,7 +35,14 @@ final class KeelServer implements AutoCloseable {
      * @param fsync    the embedded Redis {@code appendfsync} policy, {@code always} or {@code everysec}
      */
     record Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn,
-                    String positive, Path data, String redisUrl, String fsync, double minAnswerability) {
+                    String positive, Path data, String redisUrl, String fsync, double minAnswerability,
+                    Double churnHighThreshold, Double churnMediumThreshold) {
+        /** Settings with the churn band thresholds the model was trained with. */
+        Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn, String positive,
+                 Path data, String redisUrl, String fsync, double minAnswerability) {
+            this(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync, minAnswerability,
+                    null, null);
+        }
     }
 
     /** How long a stopping server waits for the requests in flight. */
@@ -80,7 +87,8 @@ final class KeelServer implements AutoCloseable {
             metrics.knowledgeBaseSize(knowledgeBase::passageCount);
             CustomerTable table = CustomerTable.load(settings.customers(), settings.idColumn(), settings.labelColumn(),
                     settings.positive());
-            ChurnModel model = ChurnScores.loadOrTrain(table, settings.data().resolve("model"));
+            ChurnModel model = ChurnScores.loadOrTrain(table, settings.data().resolve("model"))
+                    .withThresholds(settings.churnHighThreshold(), settings.churnMediumThreshold());
             ChurnScores churn = new ChurnScores(store, table, model, Duration.ofDays(7).toSeconds());
             long started = System.nanoTime();
             int scored = churn.scoreAll();
@@ -169,7 +177,11 @@ final class KeelServer implements AutoCloseable {
         return token;
     }
 
-    private static JedisPoolConfig poolConfig() {
+    /**
+     * Borrowed connections are checked (a Redis that restarted leaves broken ones), and a borrow waits at most
+     * half a second, so a lookup fails fast onto the "risk unknown" path instead of hanging.
+     */
+    static JedisPoolConfig poolConfig() {
         JedisPoolConfig config = new JedisPoolConfig();
         config.setMaxTotal(32);
         config.setMaxIdle(32);

@@ -56,10 +56,18 @@ final class ServeCommand implements Callable<Integer> {
             description = "Below this retrieval answerability the bot says the knowledge base does not cover the question (default: ${DEFAULT-VALUE}).")
     double minAnswerability;
 
+    @Option(names = "--churn-high-threshold",
+            description = "Churn probability from which a customer is high risk (default: the model's, chosen on validation data).")
+    Double churnHigh;
+
+    @Option(names = "--churn-medium-threshold",
+            description = "Churn probability from which a customer is medium risk (default: the model's, the base churn rate).")
+    Double churnMedium;
+
     @Override
     public Integer call() throws Exception {
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
-                positive, data, redisUrl, fsync, minAnswerability));
+                positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

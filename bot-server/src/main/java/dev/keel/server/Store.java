@@ -46,6 +46,11 @@ final class Store {
     private final JedisPool pool;
     private final Runnable onError;
 
+    /** A store that reports its failures to no one, for commands that keep no metrics. */
+    Store(JedisPool pool) {
+        this(pool, () -> { });
+    }
+
     /** @param onError told of every failed call (for the metrics) before the failure is thrown on */
     Store(JedisPool pool, Runnable onError) {
         this.pool = pool;

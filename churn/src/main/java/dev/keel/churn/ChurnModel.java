@@ -1,38 +1,12 @@
 package dev.keel.churn;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.node.ArrayNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.tribuo.ImmutableFeatureMap;
-import org.tribuo.ImmutableOutputInfo;
-import org.tribuo.Model;
-import org.tribuo.MutableDataset;
-import org.tribuo.Prediction;
-import org.tribuo.classification.Label;
-import org.tribuo.classification.LabelFactory;
-import org.tribuo.classification.sgd.linear.LinearSGDModel;
-import org.tribuo.classification.sgd.linear.LinearSGDTrainer;
-import org.tribuo.classification.sgd.objectives.LogMulticlass;
-import org.tribuo.impl.ArrayExample;
-import org.tribuo.math.la.DenseMatrix;
-import org.tribuo.math.optimisers.AdaGrad;
-import org.tribuo.provenance.SimpleDataSourceProvenance;
 
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Comparator;
@@ -40,94 +14,79 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Random;
-import java.util.Set;
 
 /**
- * Churn-risk model: a Tribuo logistic regression ({@link LinearSGDTrainer} with {@link LogMulticlass} and AdaGrad)
- * over features built by this class from a {@link CustomerTable}.
+ * The churn-risk model: a Tribuo learner ({@link Learner#LR} or {@link Learner#GBT}) over features built by
+ * {@link FeatureEncoder}, with Platt-calibrated probabilities, risk-band thresholds and per-customer explanations.
  *
- * <p>Features (see {@code FeatureEncoder}): numeric columns are standardised with training mean/std and clipped to
- * &plusmn;10; a blank numeric cell is <em>missing</em> (value 0 plus a {@code Column#missing} indicator, never a
- * zero amount); categorical columns are one-hot {@code Column=value}; constant and identifier-like columns are
- * dropped and listed in the schema. <b>At scoring time a category the model never saw is ignored</b> (it contributes
- * nothing), cells of unknown columns are ignored, and an absent cell counts as blank.
+ * <p>{@link #train} runs stratified k-fold cross-validation (same folds for both learners, fixed seed), keeps the
+ * learner with the higher out-of-fold ROC AUC (or the one asked for), fits the calibration on that learner's
+ * out-of-fold scores, picks the band thresholds on the calibrated out-of-fold probabilities, and finally fits the
+ * learner on the whole table. The high band starts at the smallest probability at which at least
+ * {@value #HIGH_PRECISION_TARGET} of out-of-fold customers churned; the medium band at the base churn rate.
  *
- * <p>{@link #train} first runs stratified k-fold cross-validation (k = 5, or fewer when a class has fewer than 5
- * rows) with the same seed, refitting the encoder on each training fold, and derives from the out-of-fold
- * probabilities the metrics and the band thresholds; then it fits the final model on the whole table.
- *
- * <p>Outputs are finite by construction: a model whose weights contain NaN/Inf, or whose validation predictions are
- * not finite, is refused with an {@link IllegalStateException}.
+ * <p>Scoring is strict: a record that does not fit the schema is refused with a {@link SchemaMismatchException}
+ * naming the column. A score is always a finite probability; a model whose weights or outputs are not finite is
+ * refused when it is trained, saved or loaded.
  */
 public final class ChurnModel {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChurnModel.class);
 
-    static final String CHURN = "churn";
-    static final String STAY = "stay";
-    static final String MODEL_FILE = "model.ser";
-    static final String META_FILE = "model.json";
-    static final int FORMAT = 1;
-    static final int MAX_FOLDS = 5;
     static final double HIGH_PRECISION_TARGET = 0.6;
+    static final int RAISING_FACTORS = 3;
+    static final int LOWERING_FACTORS = 2;
 
-    static final int EPOCHS = 8;
-    static final double LEARNING_RATE = 0.05;
-    static final double ADAGRAD_EPSILON = 1e-6;
+    final FittedModel fitted;
+    final PlattCalibrator calibrator;
+    final BandThresholds thresholds;
+    final BandThresholds trainedThresholds;
+    final ModelInfo info;
+    private final Map<String, String> featureColumn;
+    private final List<String> featureNames;
 
-    private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
-
-    private final LinearSGDModel model;
-    private final FeatureEncoder encoder;
-    private final String version;
-    private final String trainedAt;
-    private final String dataFingerprint;
-    private final long seed;
-    private final String idColumn;
-    private final String labelColumn;
-    private final String positiveValue;
-    private final double highThreshold;
-    private final double mediumThreshold;
-    private final Map<String, Object> metrics;
-    /** weight(churn) - weight(stay) per feature id; the last entry is the bias. */
-    private final double[] churnLogOdds;
-    private final Label churnLabel;
-
-    private ChurnModel(LinearSGDModel model, FeatureEncoder encoder, String version, String trainedAt,
-                       String dataFingerprint, long seed, String idColumn, String labelColumn,
-                       String positiveValue, double highThreshold, double mediumThreshold,
-                       Map<String, Object> metrics) {
-        this.model = model;
-        this.encoder = encoder;
-        this.version = version;
-        this.trainedAt = trainedAt;
-        this.dataFingerprint = dataFingerprint;
-        this.seed = seed;
-        this.idColumn = idColumn;
-        this.labelColumn = labelColumn;
-        this.positiveValue = positiveValue;
-        this.highThreshold = highThreshold;
-        this.mediumThreshold = mediumThreshold;
-        this.metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
-        if (!model.generatesProbabilities()) {
-            throw new IllegalStateException("Tribuo model does not generate probabilities");
+    /**
+     * What is known about a trained model besides its parameters.
+     *
+     * @param metrics    cross-validated metrics of the chosen learner
+     * @param comparison cross-validated metrics of every learner tried, by learner id
+     */
+    record ModelInfo(String version, String trainedAt, String dataFingerprint, int dataRows, long seed,
+                     String idColumn, String labelColumn, String positiveValue, double baseRate,
+                     Map<String, Object> metrics, Map<String, Object> comparison) {
+        ModelInfo {
+            metrics = Collections.unmodifiableMap(new LinkedHashMap<>(metrics));
+            comparison = Collections.unmodifiableMap(new LinkedHashMap<>(comparison));
         }
-        this.churnLogOdds = logOddsWeights(model);
-        this.churnLabel = new Label(CHURN);
+    }
+
+    ChurnModel(FittedModel fitted, PlattCalibrator calibrator, BandThresholds trainedThresholds,
+               BandThresholds thresholds, ModelInfo info) {
+        fitted.requireFinite();
+        this.fitted = fitted;
+        this.calibrator = calibrator;
+        this.trainedThresholds = trainedThresholds;
+        this.thresholds = thresholds;
+        this.info = info;
+        this.featureColumn = featureColumns(fitted);
+        this.featureNames = fitted.featureNames();
     }
 
     // ---- training -----------------------------------------------------------------------------------------------
 
+    /** Trains with {@link TrainingOptions#defaults}. */
+    public static ChurnModel train(CustomerTable table, long seed) {
+        return train(table, TrainingOptions.defaults(seed));
+    }
+
     /**
-     * Trains the model on every row of {@code table}, after stratified cross-validation (see class javadoc).
+     * Trains on every row of {@code table}, after cross-validation (see class comment).
      *
-     * @param table customers with labels; needs at least 2 churned and 2 retained customers
-     * @param seed  seed for fold assignment and SGD shuffling; the same table and seed give the same model
-     * @throws IllegalArgumentException if the table cannot be learnt from (too few of a class, no usable column)
+     * @throws IllegalArgumentException if the table cannot be learnt from (too few of a class, no usable column, a
+     *                                  type override naming an unknown column)
      * @throws IllegalStateException    if training produced non-finite weights or predictions
      */
-    public static ChurnModel train(CustomerTable table, long seed) {
+    public static ChurnModel train(CustomerTable table, TrainingOptions options) {
         Objects.requireNonNull(table, "table");
         long start = System.nanoTime();
         int n = table.size();
@@ -138,9 +97,7 @@ public final class ChurnModel {
             String id = table.ids().get(i);
             rows.add(table.record(id).orElseThrow());
             labels[i] = table.label(id).orElseThrow();
-            if (labels[i]) {
-                positives++;
-            }
+            positives += labels[i] ? 1 : 0;
         }
         int negatives = n - positives;
         if (positives < 2 || negatives < 2) {
@@ -148,135 +105,90 @@ public final class ChurnModel {
                     + positives + " churned and " + negatives + " retained");
         }
         List<String> columns = table.columns();
-        Map<String, Boolean> numericTypes = FeatureEncoder.inferNumeric(columns, rows);
+        Map<String, ColumnType> types = FeatureEncoder.inferTypes(columns, rows, options.types());
 
-        // ---- stratified k-fold cross-validation, out-of-fold probabilities
-        int k = Math.min(MAX_FOLDS, Math.min(positives, negatives));
-        int[] fold = stratifiedFolds(labels, k, seed);
-        double[] oof = new double[n];
-        for (int f = 0; f < k; f++) {
-            List<Map<String, String>> trainRows = new ArrayList<>();
-            List<Boolean> trainLabels = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                if (fold[i] != f) {
-                    trainRows.add(rows.get(i));
-                    trainLabels.add(labels[i]);
-                }
-            }
-            FeatureEncoder enc = FeatureEncoder.fit(columns, trainRows, numericTypes);
-            LinearSGDModel m = fit(enc, trainRows, trainLabels, seed);
-            requireFiniteWeights(m);
-            Label churn = new Label(CHURN);
-            for (int i = 0; i < n; i++) {
-                if (fold[i] == f) {
-                    oof[i] = probability(m, churn, enc.encode(rows.get(i)));
-                    if (!Double.isFinite(oof[i])) {
-                        throw new IllegalStateException("Cross-validation produced a non-finite prediction for "
-                                + table.ids().get(i));
-                    }
-                }
+        int k = Math.min(options.folds(), Math.min(positives, negatives));
+        int[] fold = CrossValidation.stratifiedFolds(labels, k, options.seed());
+        List<Learner> candidates = options.learner() == null ? List.of(Learner.values()) : List.of(options.learner());
+        Map<String, Object> comparison = new LinkedHashMap<>();
+        CrossValidation best = null;
+        double bestAuc = Double.NEGATIVE_INFINITY;
+        for (Learner learner : candidates) {
+            long t0 = System.nanoTime();
+            CrossValidation cv = CrossValidation.run(learner, columns, rows, labels, types, fold, k, options.seed());
+            Map<String, Object> m = cv.metrics(labels);
+            m.put("cvMillis", (System.nanoTime() - t0) / 1_000_000);
+            comparison.put(learner.id(), m);
+            double auc = (double) m.get("rocAuc");
+            if (auc > bestAuc) {
+                best = cv;
+                bestAuc = auc;
             }
         }
 
-        // ---- metrics and thresholds from the out-of-fold predictions
-        double rocAuc = Metrics.rocAuc(oof, labels);
-        double prAuc = Metrics.prAuc(oof, labels);
-        double brier = Metrics.brier(oof, labels);
         double baseRate = (double) positives / n;
+        double[] oof = best.calibrated();
         double high = Metrics.smallestCutWithPrecision(oof, labels, HIGH_PRECISION_TARGET);
         boolean highReached = !Double.isNaN(high);
         if (!highReached) {
-            // no cut reaches the precision target: only the very top out-of-fold score counts as high
-            high = max(oof);
+            high = Collections.max(java.util.Arrays.stream(oof).boxed().toList());
         }
-        double medium = baseRate;
-        if (high < medium) {
-            high = medium;
-        }
+        high = Math.max(high, baseRate);
+        BandThresholds bands = new BandThresholds(high, baseRate);
         double[] pr = Metrics.precisionRecallAt(oof, labels, high);
 
-        Map<String, Object> metrics = new LinkedHashMap<>();
-        metrics.put("rocAuc", rocAuc);
-        metrics.put("prAuc", prAuc);
-        metrics.put("brier", brier);
+        Map<String, Object> metrics = new LinkedHashMap<>(castMap(comparison.get(best.learner().id())));
         metrics.put("n", n);
         metrics.put("positives", positives);
         metrics.put("folds", k);
+        metrics.put("seed", options.seed());
         metrics.put("baseRate", baseRate);
         metrics.put("highThresholdPrecision", pr[0]);
         metrics.put("highThresholdRecall", pr[1]);
         metrics.put("highPrecisionTargetReached", highReached);
+        metrics.put("evaluation", "stratified " + k + "-fold cross-validation, out-of-fold predictions,"
+                + " calibration cross-fitted on the other folds");
         for (Map.Entry<String, Object> e : metrics.entrySet()) {
             if (e.getValue() instanceof Double d && !Double.isFinite(d)) {
                 throw new IllegalStateException("Cross-validation metric " + e.getKey() + " is not finite");
             }
         }
 
-        // ---- final model on all rows
-        FeatureEncoder encoder = FeatureEncoder.fit(columns, rows, numericTypes);
-        List<Boolean> allLabels = new ArrayList<>(n);
-        for (boolean b : labels) {
-            allLabels.add(b);
+        PlattCalibrator calibrator = PlattCalibrator.fit(best.raw(), labels);
+        FeatureEncoder encoder = FeatureEncoder.fit(columns, rows, types);
+        FittedModel fitted = FittedModel.fit(best.learner(), encoder, rows, labels, options.seed());
+        requireFiniteOutputs(fitted, rows);
+
+        String version = "churn-" + best.learner().id() + "-" + CustomerTable.sha256Hex((table.fingerprint() + "|"
+                + options.seed() + "|" + best.learner().description() + "|" + types + "|" + ModelFiles.FORMAT)
+                .getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+        ModelInfo info = new ModelInfo(version, Instant.now().toString(), table.fingerprint(), n, options.seed(),
+                table.idColumn(), table.labelColumn(), table.positiveValue(), baseRate, metrics, comparison);
+        ChurnModel model = new ChurnModel(fitted, calibrator, bands, bands, info);
+        LOG.info("Trained churn model {} on {} rows in {} ms: rocAuc={} prAuc={} brier={}; high>={} medium>={}",
+                version, n, (System.nanoTime() - start) / 1_000_000, metrics.get("rocAuc"), metrics.get("prAuc"),
+                metrics.get("brier"), high, baseRate);
+        return model;
+    }
+
+    /** The publish gate for outputs: the final model must give a finite probability for every training row. */
+    private static void requireFiniteOutputs(FittedModel fitted, List<Map<String, String>> rows) {
+        List<FeatureEncoder.Encoded> encoded = new ArrayList<>(rows.size());
+        for (Map<String, String> row : rows) {
+            encoded.add(fitted.encoder().encode(row, FeatureEncoder.Mode.LENIENT));
         }
-        LinearSGDModel finalModel = fit(encoder, rows, allLabels, seed);
-        requireFiniteWeights(finalModel);
-
-        String version = "churn-lr-" + CustomerTable.sha256Hex((table.fingerprint() + "|" + seed + "|"
-                + trainerDescription() + "|" + FORMAT).getBytes(StandardCharsets.UTF_8)).substring(0, 12);
-        ChurnModel result = new ChurnModel(finalModel, encoder, version, Instant.now().toString(),
-                table.fingerprint(), seed, table.idColumn(), table.labelColumn(), table.positiveValue(),
-                high, medium, metrics);
-        LOG.info("Trained churn model {} on {} rows in {} ms: {}; thresholds high={} medium={}", version, n,
-                (System.nanoTime() - start) / 1_000_000, metrics, high, medium);
-        return result;
-    }
-
-    private static LinearSGDModel fit(FeatureEncoder encoder, List<Map<String, String>> rows, List<Boolean> labels,
-                                      long seed) {
-        LabelFactory factory = new LabelFactory();
-        MutableDataset<Label> data = new MutableDataset<>(
-                new SimpleDataSourceProvenance("keel customer table", factory), factory);
-        Label churn = new Label(CHURN);
-        Label stay = new Label(STAY);
-        for (int i = 0; i < rows.size(); i++) {
-            FeatureEncoder.Encoded e = encoder.encode(rows.get(i));
-            if (e.features().isEmpty()) {
-                throw new IllegalArgumentException("No usable feature columns: every column was dropped "
-                        + encoder.dropped());
-            }
-            data.add(new ArrayExample<>(labels.get(i) ? churn : stay, e.names(), e.values()));
-        }
-        Model<Label> m = newTrainer(seed).train(data);
-        return (LinearSGDModel) m;
-    }
-
-    private static LinearSGDTrainer newTrainer(long seed) {
-        // a fresh trainer per fit so every fit with the same seed shuffles the same way
-        return new LinearSGDTrainer(new LogMulticlass(), new AdaGrad(LEARNING_RATE, ADAGRAD_EPSILON), EPOCHS, -1, 1,
-                seed);
-    }
-
-    private static String trainerDescription() {
-        return newTrainer(0).toString().replace(",seed=0", "");
-    }
-
-    /** Assigns each row to one of k folds so that every fold gets a near-equal share of each class. */
-    static int[] stratifiedFolds(boolean[] labels, int k, long seed) {
-        Random rnd = new Random(seed);
-        int[] fold = new int[labels.length];
-        for (boolean cls : new boolean[] {true, false}) {
-            List<Integer> idx = new ArrayList<>();
-            for (int i = 0; i < labels.length; i++) {
-                if (labels[i] == cls) {
-                    idx.add(i);
-                }
-            }
-            Collections.shuffle(idx, rnd);
-            for (int j = 0; j < idx.size(); j++) {
-                fold[idx.get(j)] = j % k;
+        double[] p = fitted.rawProbabilities(encoded);
+        for (int i = 0; i < p.length; i++) {
+            if (!Double.isFinite(p[i]) && !encoded.get(i).features().isEmpty()) {
+                throw new IllegalStateException("The trained model gives a non-finite probability for row " + (i + 1)
+                        + ": refusing to publish it");
             }
         }
-        return fold;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> castMap(Object value) {
+        return (Map<String, Object>) value;
     }
 
     // ---- scoring ------------------------------------------------------------------------------------------------
@@ -284,318 +196,191 @@ public final class ChurnModel {
     /**
      * Scores one customer.
      *
-     * @param record raw cells by column name, as in {@link CustomerTable#record}; extra columns (such as the id or
-     *               label) are ignored, an absent column counts as a blank cell, and an unseen category is ignored
-     * @return probability, band, up to three risk-raising factors and the model version
-     * @throws IllegalArgumentException naming the column when a numeric cell is neither blank nor a number
+     * @param record cells by column name; every schema column must be present (blank when not recorded)
+     * @throws SchemaMismatchException naming the column when the record does not fit the schema
      */
     public ChurnScore score(Map<String, String> record) {
-        Objects.requireNonNull(record, "record");
-        FeatureEncoder.Encoded encoded = encoder.encode(record);
-        double p = probability(model, churnLabel, encoded);
+        return scoreAll(List.of(record)).get(0);
+    }
+
+    /**
+     * Scores many customers at once (much faster than one by one for the tree model).
+     *
+     * @throws SchemaMismatchException naming the column for the first record that does not fit the schema
+     */
+    public List<ChurnScore> scoreAll(List<Map<String, String>> records) {
+        List<Explanation> explained = explainAll(records);
+        List<ChurnScore> out = new ArrayList<>(explained.size());
+        for (Explanation e : explained) {
+            out.add(e.score());
+        }
+        return out;
+    }
+
+    /** Checks a record against the schema without scoring it. */
+    public void check(Map<String, String> record) {
+        fitted.encoder().encode(record, FeatureEncoder.Mode.STRICT);
+    }
+
+    /** Scores one customer and lists every column's contribution, strongest first. */
+    public Explanation explain(Map<String, String> record) {
+        return explainAll(List.of(record)).get(0);
+    }
+
+    List<Explanation> explainAll(List<Map<String, String>> records) {
+        List<FeatureEncoder.Encoded> encoded = new ArrayList<>(records.size());
+        for (Map<String, String> record : records) {
+            encoded.add(fitted.encoder().encode(Objects.requireNonNull(record, "record"), FeatureEncoder.Mode.STRICT));
+        }
+        List<Explanation> out = new ArrayList<>(records.size());
+        for (int i = 0; i < records.size(); i++) {
+            double[] contributions = fitted.explain(encoded.get(i));
+            out.add(explanation(records.get(i), encoded.get(i), contributions));
+        }
+        return out;
+    }
+
+    private Explanation explanation(Map<String, String> record, FeatureEncoder.Encoded encoded,
+                                    double[] contributions) {
+        double raw = FittedModel.probability(contributions);
+        List<Factor> all = contributions == null ? List.of() : columnFactors(record, contributions);
+        if (Double.isNaN(raw) || !encoded.informative()) {
+            // nothing the model knows about this customer: the population rate, flagged as unknown
+            return new Explanation(new ChurnScore(info.baseRate(), RiskBand.UNKNOWN, List.of(), info.version()), all);
+        }
+        double p = calibrator.apply(raw);
         if (!Double.isFinite(p) || p < 0.0 || p > 1.0) {
             throw new IllegalStateException("Model produced an invalid probability " + p);
         }
-        RiskBand band;
-        if (!encoded.informative()) {
-            band = RiskBand.UNKNOWN;
-        } else if (p >= highThreshold) {
-            band = RiskBand.HIGH;
-        } else if (p >= mediumThreshold) {
-            band = RiskBand.MEDIUM;
-        } else {
-            band = RiskBand.LOW;
-        }
-        return new ChurnScore(p, band, factors(encoded), version);
+        List<Factor> shown = new ArrayList<>();
+        all.stream().filter(f -> f.contribution() > 1e-9).limit(RAISING_FACTORS).forEach(shown::add);
+        all.stream().filter(f -> f.contribution() < -1e-9).limit(LOWERING_FACTORS).forEach(shown::add);
+        return new Explanation(new ChurnScore(p, thresholds.band(p), shown, info.version()), all);
     }
 
-    private List<Factor> factors(FeatureEncoder.Encoded encoded) {
-        ImmutableFeatureMap features = model.getFeatureIDMap();
-        List<Factor> raising = new ArrayList<>();
-        for (FeatureEncoder.EncodedFeature f : encoded.features()) {
-            int id = features.getID(f.name());
-            if (id < 0) {
-                continue;
-            }
-            double contribution = churnLogOdds[id] * f.value();
-            if (contribution > 1e-9) {
-                raising.add(new Factor(f.name(), FactorDescriber.describe(f), contribution));
+    /** Contributions summed per column (one-hot features and missing indicators belong to their column). */
+    private List<Factor> columnFactors(Map<String, String> record, double[] contributions) {
+        List<String> names = featureNames;
+        Map<String, Double> byColumn = new LinkedHashMap<>();
+        for (int j = 0; j < names.size(); j++) {
+            String column = featureColumn.get(names.get(j));
+            if (column != null) {
+                byColumn.merge(column, contributions[j], Double::sum);
             }
         }
-        raising.sort(Comparator.comparingDouble(Factor::contribution).reversed()
-                .thenComparing(Factor::feature));
-        return raising.size() > 3 ? List.copyOf(raising.subList(0, 3)) : List.copyOf(raising);
+        List<Factor> factors = new ArrayList<>();
+        byColumn.forEach((column, c) -> factors.add(new Factor(column,
+                FactorDescriber.describe(column, record.get(column), fitted.encoder().type(column)), c)));
+        factors.sort(Comparator.comparingDouble((Factor f) -> -Math.abs(f.contribution())).thenComparing(Factor::feature));
+        return factors;
     }
 
-    /**
-     * Churn probability from Tribuo's prediction. When none of the record's features is known to the model
-     * (Tribuo refuses such examples), the answer is the intercept-only probability.
-     */
-    private static double probability(LinearSGDModel m, Label churn, FeatureEncoder.Encoded encoded) {
-        ImmutableFeatureMap features = m.getFeatureIDMap();
-        boolean anyKnown = false;
-        for (FeatureEncoder.EncodedFeature f : encoded.features()) {
-            if (features.getID(f.name()) >= 0) {
-                anyKnown = true;
-                break;
-            }
-        }
-        if (!anyKnown) {
-            double[] w = logOddsWeights(m);
-            return 1.0 / (1.0 + Math.exp(-w[w.length - 1]));
-        }
-        Prediction<Label> prediction = m.predict(new ArrayExample<>(LabelFactory.UNKNOWN_LABEL, encoded.names(),
-                encoded.values()));
-        Label score = prediction.getOutputScores().get(churn.getLabel());
-        if (score == null) {
-            throw new IllegalStateException("Model has no '" + CHURN + "' output");
-        }
-        return score.getScore();
-    }
-
-    private static double[] logOddsWeights(LinearSGDModel m) {
-        requireFiniteWeights(m);
-        ImmutableOutputInfo<Label> outputs = m.getOutputIDInfo();
-        int churnId = outputs.getID(new Label(CHURN));
-        int stayId = outputs.getID(new Label(STAY));
-        if (churnId < 0 || stayId < 0 || outputs.size() != 2) {
-            throw new IllegalStateException("Model outputs must be exactly {" + CHURN + ", " + STAY + "}, got "
-                    + outputs.getDomain());
-        }
-        DenseMatrix w = m.getWeightsCopy();
-        double[] delta = new double[w.getDimension2Size()];
-        for (int j = 0; j < delta.length; j++) {
-            delta[j] = w.get(churnId, j) - w.get(stayId, j);
-        }
-        return delta;
-    }
-
-    private static void requireFiniteWeights(LinearSGDModel m) {
-        DenseMatrix w = m.getWeightsCopy();
-        for (int i = 0; i < w.getDimension1Size(); i++) {
-            for (int j = 0; j < w.getDimension2Size(); j++) {
-                if (!Double.isFinite(w.get(i, j))) {
-                    throw new IllegalStateException("Model weights are not finite (row " + i + ", column " + j
-                            + "): refusing to use this model");
+    private static Map<String, String> featureColumns(FittedModel fitted) {
+        Map<String, String> out = new LinkedHashMap<>();
+        for (FeatureEncoder.ColumnSpec spec : fitted.encoder().columns()) {
+            out.put(spec.name(), spec.name());
+            out.put(spec.name() + FeatureEncoder.MISSING_SUFFIX, spec.name());
+            if (spec instanceof FeatureEncoder.Categorical cat) {
+                for (String value : cat.categories()) {
+                    out.put(spec.name() + "=" + value, spec.name());
                 }
             }
         }
+        return out;
     }
 
-    // ---- persistence --------------------------------------------------------------------------------------------
-
     /**
-     * Writes {@code dir/model.ser} (the Tribuo model, protobuf format) and {@code dir/model.json} (version,
-     * trainedAt, dataFingerprint, schema, band thresholds, cross-validation metrics and the sha-256 of model.ser).
-     * Creates {@code dir} if needed.
+     * The same model with other band thresholds (from configuration); null keeps the trained value.
      *
-     * @throws IllegalStateException if the weights are not finite
+     * @throws IllegalArgumentException unless 0 &le; medium &le; high &le; 1
      */
+    public ChurnModel withThresholds(Double high, Double medium) {
+        if (high == null && medium == null) {
+            return this;
+        }
+        BandThresholds bands = new BandThresholds(high != null ? high : thresholds.high(),
+                medium != null ? medium : thresholds.medium());
+        return new ChurnModel(fitted, calibrator, trainedThresholds, bands, info);
+    }
+
+    /** Writes the model files into {@code dir}; see {@link ModelFiles}. */
     public void save(Path dir) throws IOException {
-        requireFiniteWeights(model);
-        Files.createDirectories(dir);
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream();
-        model.serializeToStream(buffer);
-        byte[] modelBytes = buffer.toByteArray();
-
-        ObjectNode root = JSON.createObjectNode();
-        root.put("format", FORMAT);
-        root.put("version", version);
-        root.put("trainedAt", trainedAt);
-        root.put("dataFingerprint", dataFingerprint);
-        root.put("seed", seed);
-        root.put("idColumn", idColumn);
-        root.put("labelColumn", labelColumn);
-        root.put("positiveValue", positiveValue);
-        ObjectNode labels = root.putObject("labels");
-        labels.put("positive", CHURN);
-        labels.put("negative", STAY);
-        root.put("trainer", trainerDescription());
-        root.put("modelFile", MODEL_FILE);
-        root.put("modelSha256", CustomerTable.sha256Hex(modelBytes));
-        ArrayNode featureNames = root.putArray("features");
-        modelFeatureNames(model).forEach(featureNames::add);
-        root.set("schema", encoder.toJson());
-        ObjectNode bands = root.putObject("bandThresholds");
-        bands.put("high", highThreshold);
-        bands.put("medium", mediumThreshold);
-        bands.put("highRule", "smallest out-of-fold probability cut with churn precision >= " + HIGH_PRECISION_TARGET);
-        bands.put("mediumRule", "base churn rate of the training table");
-        root.set("cvMetrics", JSON.valueToTree(metrics));
-
-        writeAtomically(dir.resolve(MODEL_FILE), modelBytes);
-        writeAtomically(dir.resolve(META_FILE), JSON.writeValueAsBytes(root));
+        ModelFiles.save(this, dir);
     }
 
-    /**
-     * Reads a model written by {@link #save}.
-     *
-     * @throws IOException if a file is missing or unreadable, or the two files do not agree (model.ser's sha-256,
-     *                     feature list, labels), or the model is not a finite Tribuo logistic regression
-     */
+    /** Reads and checks the model files in {@code dir}; see {@link ModelFiles}. */
     public static ChurnModel load(Path dir) throws IOException {
-        Path metaFile = dir.resolve(META_FILE);
-        Path modelFile = dir.resolve(MODEL_FILE);
-        JsonNode root;
-        byte[] modelBytes;
-        try {
-            root = JSON.readTree(Files.readAllBytes(metaFile));
-        } catch (NoSuchFileException e) {
-            throw new IOException("Churn model metadata not found: " + metaFile, e);
-        } catch (JsonProcessingException e) {
-            throw new IOException("Churn model metadata is not valid JSON: " + metaFile + ": "
-                    + e.getOriginalMessage(), e);
-        }
-        try {
-            modelBytes = Files.readAllBytes(modelFile);
-        } catch (NoSuchFileException e) {
-            throw new IOException("Churn model file not found: " + modelFile, e);
-        }
-        if (root == null || !root.isObject()) {
-            throw new IOException(metaFile + " is not a JSON object");
-        }
-        int format = root.path("format").asInt(-1);
-        if (format != FORMAT) {
-            throw new IOException(metaFile + " has format " + format + ", expected " + FORMAT);
-        }
-        String expectedSha = text(root, "modelSha256", metaFile);
-        String actualSha = CustomerTable.sha256Hex(modelBytes);
-        if (!expectedSha.equals(actualSha)) {
-            throw new IOException(modelFile + " does not match " + metaFile + " (sha-256 " + actualSha
-                    + ", expected " + expectedSha + "); the files come from different models or one was modified");
-        }
-        LinearSGDModel model;
-        try {
-            Model<?> raw = Model.deserializeFromStream(new ByteArrayInputStream(modelBytes));
-            if (!(raw instanceof LinearSGDModel lin) || !raw.validate(Label.class)) {
-                throw new IOException(modelFile + " is not a Tribuo linear classification model: "
-                        + raw.getClass().getName());
-            }
-            model = lin;
-        } catch (RuntimeException e) {
-            throw new IOException("Cannot read Tribuo model " + modelFile + ": " + e.getMessage(), e);
-        }
-        Set<Label> domain = model.getOutputIDInfo().getDomain();
-        if (!domain.equals(Set.of(new Label(CHURN), new Label(STAY)))) {
-            throw new IOException(modelFile + " predicts " + domain + ", expected {" + CHURN + ", " + STAY + "}");
-        }
-        List<String> listed = new ArrayList<>();
-        root.path("features").forEach(f -> listed.add(f.asText()));
-        if (!listed.equals(modelFeatureNames(model))) {
-            throw new IOException(metaFile + " lists different features than " + modelFile);
-        }
-        FeatureEncoder encoder = FeatureEncoder.fromJson(root.path("schema"));
-        JsonNode bands = root.path("bandThresholds");
-        double high = probabilityField(bands, "high", metaFile);
-        double medium = probabilityField(bands, "medium", metaFile);
-        JsonNode cv = root.get("cvMetrics");
-        if (cv == null || !cv.isObject()) {
-            throw new IOException(metaFile + " has no cvMetrics");
-        }
-        Map<String, Object> metrics = new LinkedHashMap<>();
-        cv.fields().forEachRemaining(e -> metrics.put(e.getKey(), JSON.convertValue(e.getValue(), Object.class)));
-        String trainedAt = text(root, "trainedAt", metaFile);
-        try {
-            Instant.parse(trainedAt);
-        } catch (DateTimeParseException e) {
-            throw new IOException(metaFile + " has an invalid trainedAt: " + trainedAt, e);
-        }
-        try {
-            return new ChurnModel(model, encoder, text(root, "version", metaFile), trainedAt,
-                    text(root, "dataFingerprint", metaFile), root.path("seed").asLong(),
-                    root.path("idColumn").asText(""), root.path("labelColumn").asText(""),
-                    root.path("positiveValue").asText(""), high, medium, metrics);
-        } catch (IllegalStateException e) {
-            throw new IOException("Refusing to load " + modelFile + ": " + e.getMessage(), e);
-        }
-    }
-
-    private static List<String> modelFeatureNames(LinearSGDModel m) {
-        ImmutableFeatureMap features = m.getFeatureIDMap();
-        List<String> names = new ArrayList<>(features.size());
-        for (int i = 0; i < features.size(); i++) {
-            names.add(features.get(i).getName());
-        }
-        return names;
-    }
-
-    private static String text(JsonNode root, String field, Path file) throws IOException {
-        JsonNode v = root.get(field);
-        if (v == null || !v.isTextual() || v.asText().isEmpty()) {
-            throw new IOException(file + " has no " + field);
-        }
-        return v.asText();
-    }
-
-    private static double probabilityField(JsonNode node, String field, Path file) throws IOException {
-        JsonNode v = node.get(field);
-        if (v == null || !v.isNumber() || !(v.doubleValue() >= 0.0 && v.doubleValue() <= 1.0)) {
-            throw new IOException(file + " has no valid bandThresholds." + field);
-        }
-        return v.doubleValue();
-    }
-
-    private static void writeAtomically(Path target, byte[] bytes) throws IOException {
-        Path tmp = Files.createTempFile(target.getParent(), target.getFileName().toString(), ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
-    }
-
-    private static double max(double[] values) {
-        double m = Double.NEGATIVE_INFINITY;
-        for (double v : values) {
-            m = Math.max(m, v);
-        }
-        return m;
+        return ModelFiles.load(dir);
     }
 
     // ---- accessors ----------------------------------------------------------------------------------------------
 
-    /** Model version: derived from the data fingerprint, seed and trainer settings. */
+    /** Model version: the learner plus a hash of the data fingerprint, seed, trainer settings and file format. */
     public String version() {
-        return version;
+        return info.version();
     }
 
     /** SHA-256 of the CSV file the model was trained on. */
     public String dataFingerprint() {
-        return dataFingerprint;
+        return info.dataFingerprint();
+    }
+
+    /** The learner this model uses. */
+    public Learner learner() {
+        return fitted.learner();
     }
 
     /**
-     * Cross-validation metrics: {@code rocAuc}, {@code prAuc} (average precision), {@code brier}, {@code n}, plus
-     * {@code positives}, {@code folds}, {@code baseRate}, {@code highThresholdPrecision},
-     * {@code highThresholdRecall} and {@code highPrecisionTargetReached}.
+     * Cross-validated metrics of the chosen learner: {@code rocAuc}, {@code prAuc}, {@code brier}, {@code logLoss},
+     * per-fold spreads, the reliability table, {@code n}, {@code positives}, {@code folds}, {@code baseRate} and
+     * precision/recall at the high threshold.
      */
     public Map<String, Object> metrics() {
-        return metrics;
+        return info.metrics();
+    }
+
+    /** Cross-validated metrics of every learner tried, by learner id ({@code lr}, {@code gbt}). */
+    public Map<String, Object> comparison() {
+        return info.comparison();
     }
 
     /** Probability at or above which a customer is {@link RiskBand#HIGH}. */
     public double highThreshold() {
-        return highThreshold;
+        return thresholds.high();
     }
 
-    /** Probability at or above which a customer is at least {@link RiskBand#MEDIUM} (the base churn rate). */
+    /** Probability at or above which a customer is at least {@link RiskBand#MEDIUM}. */
     public double mediumThreshold() {
-        return mediumThreshold;
+        return thresholds.medium();
     }
 
     /** When the model was trained (ISO-8601 instant). */
     public String trainedAt() {
-        return trainedAt;
+        return info.trainedAt();
+    }
+
+    /** Id column of the table the model was trained on. */
+    public String idColumn() {
+        return info.idColumn();
+    }
+
+    /** Label column of the table the model was trained on. */
+    public String labelColumn() {
+        return info.labelColumn();
+    }
+
+    /** Label value meaning "churned" in the training table. */
+    public String positiveValue() {
+        return info.positiveValue();
     }
 
     /** Feature columns the model uses, in table order. */
     public List<String> columns() {
-        return encoder.columns().stream().map(FeatureEncoder.ColumnSpec::name).toList();
+        return fitted.encoder().columns().stream().map(FeatureEncoder.ColumnSpec::name).toList();
     }
 
     /** Columns dropped at training time, with the reason. */
     public Map<String, String> droppedColumns() {
-        return encoder.dropped();
+        return fitted.encoder().dropped();
     }
 }

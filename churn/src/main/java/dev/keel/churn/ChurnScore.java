@@ -7,7 +7,7 @@ import java.util.List;
  *
  * @param probability  probability of churn in [0, 1], never NaN
  * @param band         risk band derived from the model's thresholds
- * @param factors      up to three factors that raise the risk, strongest first (empty when none does)
+ * @param factors      up to three factors that raise the risk, strongest first, then up to two that lower it
  * @param modelVersion version of the model that produced the score
  */
 public record ChurnScore(double probability, RiskBand band, List<Factor> factors, String modelVersion) {

@@ -71,9 +71,23 @@ public final class CustomerTable {
      */
     public static CustomerTable load(Path csv, String idColumn, String labelColumn, String positiveValue)
             throws IOException {
-        requireText(idColumn, "idColumn");
         requireText(labelColumn, "labelColumn");
         requireText(positiveValue, "positiveValue");
+        return read(csv, idColumn, labelColumn, positiveValue);
+    }
+
+    /**
+     * Reads customers to score: no label is needed. When the file has a column named {@code labelColumn} (as a
+     * training table does) it is left out of the records; every customer then has no label.
+     */
+    public static CustomerTable loadForScoring(Path csv, String idColumn, String labelColumn) throws IOException {
+        return read(csv, idColumn, labelColumn, null);
+    }
+
+    private static CustomerTable read(Path csv, String idColumn, String labelColumn, String positiveValue)
+            throws IOException {
+        requireText(idColumn, "idColumn");
+        boolean labelled = positiveValue != null;
         if (idColumn.equals(labelColumn)) {
             throw new IllegalArgumentException("idColumn and labelColumn must differ: " + idColumn);
         }
@@ -82,7 +96,7 @@ public final class CustomerTable {
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
         }
-        String positive = positiveValue.trim();
+        String positive = labelled ? positiveValue.trim() : null;
 
         CSVFormat format = CSVFormat.DEFAULT.builder()
                 .setHeader()
@@ -95,7 +109,7 @@ public final class CustomerTable {
             if (!header.contains(idColumn)) {
                 throw new IOException(csv + ": id column '" + idColumn + "' not in header " + header);
             }
-            if (!header.contains(labelColumn)) {
+            if (labelled && !header.contains(labelColumn)) {
                 throw new IOException(csv + ": label column '" + labelColumn + "' not in header " + header);
             }
             List<String> columns = new ArrayList<>();
@@ -120,8 +134,8 @@ public final class CustomerTable {
                 if (id.isEmpty()) {
                     throw new IOException(csv + ": line " + line + " has a blank " + idColumn);
                 }
-                String label = row.get(labelColumn).trim();
-                if (label.isEmpty()) {
+                String label = labelled ? row.get(labelColumn).trim() : null;
+                if (labelled && label.isEmpty()) {
                     throw new IOException(csv + ": line " + line + " has a blank " + labelColumn + " for " + id);
                 }
                 if (records.containsKey(id)) {
@@ -133,7 +147,9 @@ public final class CustomerTable {
                 }
                 ids.add(id);
                 records.put(id, Collections.unmodifiableMap(record));
-                labels.put(id, label.equals(positive));
+                if (labelled) {
+                    labels.put(id, label.equals(positive));
+                }
             }
             return new CustomerTable(csv, idColumn, labelColumn, positive, columns, ids, records, labels,
                     sha256Hex(bytes));
@@ -160,7 +176,7 @@ public final class CustomerTable {
         return Optional.ofNullable(records.get(id));
     }
 
-    /** Whether the customer churned ({@code true} when the label equals the positive value). */
+    /** Whether the customer churned ({@code true} when the label equals the positive value); empty unlabelled. */
     public Optional<Boolean> label(String id) {
         return Optional.ofNullable(labels.get(id));
     }
@@ -185,7 +201,7 @@ public final class CustomerTable {
         return labelColumn;
     }
 
-    /** The label value that counts as churned. */
+    /** The label value that counts as churned; null for a table read {@link #loadForScoring for scoring}. */
     public String positiveValue() {
         return positiveValue;
     }

@@ -16,6 +16,13 @@ final class FactorDescriber {
     private FactorDescriber() {
     }
 
+    /** Describes a customer's cell of a model column ({@code type} null for a column the model does not use). */
+    static String describe(String column, String cell, ColumnType type) {
+        FeatureEncoder.Kind kind = FeatureEncoder.isBlank(cell) ? FeatureEncoder.Kind.MISSING
+                : type == ColumnType.NUMERIC ? FeatureEncoder.Kind.NUMERIC : FeatureEncoder.Kind.CATEGORY;
+        return describe(new FeatureEncoder.EncodedFeature(column, 0.0, column, cell, kind));
+    }
+
     static String describe(FeatureEncoder.EncodedFeature f) {
         String column = f.column();
         String key = column.toLowerCase(Locale.ROOT);

@@ -20,20 +20,25 @@ import java.util.regex.Pattern;
  * <p>Encoding rules:
  * <ul>
  *   <li>A column is <b>numeric</b> when every non-blank training cell is a plain decimal number (optionally signed,
- *   with an exponent); otherwise it is <b>categorical</b>.</li>
+ *   with an exponent); otherwise it is <b>categorical</b>. The caller may override the type of any column. In a
+ *   column declared numeric, a training cell that is not a number is treated as missing and counted in the schema
+ *   ({@code malformedInTraining}).</li>
  *   <li>Numeric columns become one feature named after the column, standardised with the training mean and
  *   (population) standard deviation and clipped to &plusmn;{@value #CLIP} so that no input can overflow the model.
- *   A blank (or absent) numeric cell is <em>missing</em>: the value feature is 0 (the mean) and a separate
- *   indicator feature {@code Column#missing} = 1 is added. A non-blank cell that is not a number is rejected with an
- *   {@link IllegalArgumentException} naming the column.</li>
+ *   A blank numeric cell is <em>missing</em>: the value feature is 0 (the mean) and a separate indicator feature
+ *   {@code Column#missing} = 1 is added. A zero is a value like any other, never missing.</li>
  *   <li>Categorical columns are one-hot encoded as {@code Column=value} (trimmed value, = 1), without
- *   standardisation. A blank categorical cell becomes {@code Column#missing} = 1. <b>A category that was not seen
- *   in training is ignored</b>: it adds no feature, so the column simply contributes nothing to the score.</li>
+ *   standardisation. A blank categorical cell becomes {@code Column#missing} = 1.</li>
  *   <li>A column with a single value in every training row (e.g. always 0), an entirely blank column, and a
  *   categorical column whose values are unique per row (identifier-like) are dropped and listed in the schema with
  *   the reason.</li>
  * </ul>
- * Cells for columns the encoder does not know are ignored.
+ *
+ * <p>Records are encoded in one of two modes. {@link Mode#STRICT} (scoring live customers) rejects, with a
+ * {@link SchemaMismatchException} naming the column, a record that lacks a schema column, has a column the schema
+ * does not know (dropped columns are known and ignored), a non-number in a numeric column, or a category never seen
+ * in training. {@link Mode#LENIENT} (held-out rows in cross-validation, whose fold encoder may not have seen every
+ * rare category) ignores an unseen category and treats an absent cell or a non-number as missing.
  */
 final class FeatureEncoder {
 
@@ -42,6 +47,9 @@ final class FeatureEncoder {
     private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
     private static final int MIN_ROWS_FOR_ID_LIKE = 20;
 
+    /** How strictly {@link #encode} checks a record against the schema; see the class comment. */
+    enum Mode { STRICT, LENIENT }
+
     /** How a feature was produced; used to describe it. */
     enum Kind { NUMERIC, CATEGORY, MISSING }
 
@@ -49,7 +57,8 @@ final class FeatureEncoder {
         String name();
     }
 
-    record Numeric(String name, double mean, double std, int missingInTraining) implements ColumnSpec {}
+    record Numeric(String name, double mean, double std, int missingInTraining, int malformedInTraining)
+            implements ColumnSpec {}
 
     record Categorical(String name, List<String> categories, int missingInTraining) implements ColumnSpec {
         Categorical {
@@ -79,46 +88,57 @@ final class FeatureEncoder {
         this.dropped = Collections.unmodifiableMap(new LinkedHashMap<>(dropped));
     }
 
-    /** Infers column types from {@code rows} and fits the encoder on them. */
-    static FeatureEncoder fit(List<String> columnNames, List<Map<String, String>> rows) {
-        return fit(columnNames, rows, null);
-    }
-
-    /** Which columns are numeric (every non-blank cell parses as a number) across {@code rows}. */
-    static Map<String, Boolean> inferNumeric(List<String> columnNames, List<Map<String, String>> rows) {
-        Map<String, Boolean> numeric = new LinkedHashMap<>();
+    /**
+     * The type of each column: {@code overrides} first, otherwise numeric when every non-blank cell of {@code rows}
+     * parses as a number.
+     *
+     * @throws IllegalArgumentException if an override names a column that is not a feature column
+     */
+    static Map<String, ColumnType> inferTypes(List<String> columnNames, List<Map<String, String>> rows,
+                                              Map<String, ColumnType> overrides) {
+        for (String column : overrides.keySet()) {
+            if (!columnNames.contains(column)) {
+                throw new IllegalArgumentException("--type names column '" + column
+                        + "', which is not a feature column of the table " + columnNames);
+            }
+        }
+        Map<String, ColumnType> types = new LinkedHashMap<>();
         for (String column : columnNames) {
-            boolean isNumeric = true;
-            for (Map<String, String> row : rows) {
-                String cell = row.get(column);
-                if (!isBlank(cell) && parseNumber(cell) == null) {
-                    isNumeric = false;
-                    break;
+            ColumnType type = overrides.get(column);
+            if (type == null) {
+                type = ColumnType.NUMERIC;
+                for (Map<String, String> row : rows) {
+                    String cell = row.get(column);
+                    if (!isBlank(cell) && parseNumber(cell) == null) {
+                        type = ColumnType.CATEGORICAL;
+                        break;
+                    }
                 }
             }
-            numeric.put(column, isNumeric);
+            types.put(column, type);
         }
-        return numeric;
+        return types;
     }
 
-    /**
-     * Fits the encoder on {@code rows}; when {@code numericTypes} is given (e.g. inferred on the whole table for a
-     * cross-validation fold) it decides numeric vs categorical instead of the rows themselves.
-     */
+    /** Fits the encoder on {@code rows} with the given column types (see {@link #inferTypes}). */
     static FeatureEncoder fit(List<String> columnNames, List<Map<String, String>> rows,
-                              Map<String, Boolean> numericTypes) {
-        Map<String, Boolean> types = numericTypes != null ? numericTypes : inferNumeric(columnNames, rows);
+                              Map<String, ColumnType> types) {
         List<ColumnSpec> specs = new ArrayList<>();
         Map<String, String> dropped = new LinkedHashMap<>();
         int n = rows.size();
         for (String column : columnNames) {
             int blanks = 0;
-            boolean numeric = Boolean.TRUE.equals(types.get(column));
+            int malformed = 0;
+            boolean numeric = types.get(column) == ColumnType.NUMERIC;
             TreeSet<String> distinct = new TreeSet<>();
             for (Map<String, String> row : rows) {
                 String cell = row.get(column);
                 if (isBlank(cell)) {
                     blanks++;
+                    continue;
+                }
+                if (numeric && parseNumber(cell) == null) {
+                    malformed++;
                     continue;
                 }
                 distinct.add(cell.trim());
@@ -127,6 +147,7 @@ final class FeatureEncoder {
                 dropped.put(column, "blank in every row");
                 continue;
             }
+            blanks += malformed;
             if (distinct.size() == 1 && blanks == 0) {
                 dropped.put(column, "constant: '" + distinct.first() + "' in every row");
                 continue;
@@ -162,7 +183,7 @@ final class FeatureEncoder {
                     // one value plus blanks: the value feature is always 0, the missing indicator carries the signal
                     std = 1.0;
                 }
-                specs.add(new Numeric(column, mean, std, blanks));
+                specs.add(new Numeric(column, mean, std, blanks - malformed, malformed));
             } else {
                 if (n >= MIN_ROWS_FOR_ID_LIKE && blanks == 0 && distinct.size() == n) {
                     dropped.put(column, "identifier-like: a different value in every row");
@@ -177,23 +198,30 @@ final class FeatureEncoder {
     /**
      * Encodes one record.
      *
-     * @throws IllegalArgumentException naming the column when a numeric cell is not a number
+     * @throws SchemaMismatchException in {@link Mode#STRICT} when the record does not fit the schema
      */
-    Encoded encode(Map<String, String> record) {
+    Encoded encode(Map<String, String> record, Mode mode) {
+        if (mode == Mode.STRICT) {
+            requireKnownColumns(record);
+        }
         List<EncodedFeature> out = new ArrayList<>();
         boolean informative = false;
         for (ColumnSpec spec : columns) {
             String cell = record.get(spec.name());
+            if (cell == null && mode == Mode.STRICT) {
+                throw new SchemaMismatchException(spec.name(), "Column '" + spec.name()
+                        + "' is missing from the record (send it blank when it is not known)");
+            }
             if (spec instanceof Numeric num) {
-                if (isBlank(cell)) {
+                Double x = parseNumber(cell);
+                if (x == null && !isBlank(cell) && mode == Mode.STRICT) {
+                    throw new SchemaMismatchException(num.name(), "Column '" + num.name()
+                            + "' must be a number or blank, got '" + cell + "'");
+                }
+                if (x == null) {
                     out.add(new EncodedFeature(num.name(), 0.0, num.name(), cell, Kind.NUMERIC));
                     out.add(new EncodedFeature(num.name() + MISSING_SUFFIX, 1.0, num.name(), cell, Kind.MISSING));
                     continue;
-                }
-                Double x = parseNumber(cell);
-                if (x == null) {
-                    throw new IllegalArgumentException("Column '" + num.name() + "' must be numeric or blank, got '"
-                            + cell + "'");
                 }
                 double z = (x - num.mean()) / num.std();
                 z = Math.max(-CLIP, Math.min(CLIP, z));
@@ -209,11 +237,32 @@ final class FeatureEncoder {
                 if (Collections.binarySearch(cat.categories(), v) >= 0) {
                     out.add(new EncodedFeature(cat.name() + "=" + v, 1.0, cat.name(), cell, Kind.CATEGORY));
                     informative = true;
+                } else if (mode == Mode.STRICT) {
+                    throw new SchemaMismatchException(cat.name(), "Column '" + cat.name() + "' has the value '" + v
+                            + "', which the model never saw; known values: " + cat.categories());
                 }
-                // unseen category: ignored on purpose (see class javadoc)
             }
         }
         return new Encoded(out, informative);
+    }
+
+    private void requireKnownColumns(Map<String, String> record) {
+        for (String column : record.keySet()) {
+            if (!dropped.containsKey(column) && columns.stream().noneMatch(c -> c.name().equals(column))) {
+                throw new SchemaMismatchException(column, "Column '" + column + "' is not in the model's schema "
+                        + columns.stream().map(ColumnSpec::name).toList());
+            }
+        }
+    }
+
+    /** The type of a schema column, or null when the model does not use it. */
+    ColumnType type(String column) {
+        for (ColumnSpec spec : columns) {
+            if (spec.name().equals(column)) {
+                return spec instanceof Numeric ? ColumnType.NUMERIC : ColumnType.CATEGORICAL;
+            }
+        }
+        return null;
     }
 
     List<ColumnSpec> columns() {
@@ -254,6 +303,7 @@ final class FeatureEncoder {
                 c.put("mean", num.mean());
                 c.put("std", num.std());
                 c.put("missingInTraining", num.missingInTraining());
+                c.put("malformedInTraining", num.malformedInTraining());
             } else {
                 Categorical cat = (Categorical) spec;
                 c.put("type", "categorical");
@@ -263,8 +313,10 @@ final class FeatureEncoder {
         }
         ObjectNode drop = schema.putObject("dropped");
         dropped.forEach(drop::put);
-        schema.put("unseenCategoryRule", "an unseen category adds no feature (ignored)");
-        schema.put("missingNumericRule", "blank numeric -> 0 after standardising plus Column" + MISSING_SUFFIX + "=1");
+        schema.put("scoringRule", "every schema column must be present (blank = not recorded); a non-number in a"
+                + " numeric column, an unseen category or an unknown column is refused, naming the column");
+        schema.put("missingRule", "blank cell -> Column" + MISSING_SUFFIX + "=1 (numeric value at the mean); zero is a"
+                + " value");
         schema.put("clip", CLIP);
         return schema;
     }
@@ -290,7 +342,8 @@ final class FeatureEncoder {
                             || !Double.isFinite(std.doubleValue())) {
                         throw new IOException("schema column '" + e.getKey() + "' has no valid mean/std");
                     }
-                    specs.add(new Numeric(e.getKey(), mean.doubleValue(), std.doubleValue(), missing));
+                    specs.add(new Numeric(e.getKey(), mean.doubleValue(), std.doubleValue(), missing,
+                            c.path("malformedInTraining").asInt(0)));
                 }
                 case "categorical" -> {
                     JsonNode cats = c.get("categories");

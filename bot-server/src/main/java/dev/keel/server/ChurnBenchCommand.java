@@ -1,0 +1,177 @@
+package dev.keel.server;
+
+import dev.keel.churn.ChurnModel;
+import dev.keel.churn.ChurnScore;
+import dev.keel.churn.CustomerTable;
+import io.vertx.core.json.JsonObject;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.Pipeline;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * {@code keel churn bench}: batch scoring into Redis and chat-time lookups, measured against a running Redis.
+ *
+ * <p>Scores {@code --customers} synthetic customers (the table's rows over and over, with ids {@code bench-N}),
+ * timing the model and the pipelined Redis writes separately; runs {@code redis-benchmark -P 16 -t set} with the
+ * same count on the same Redis when it is on the PATH; then times {@code --lookups} chat-time lookups of random
+ * bench customers (one GET each). The bench keys are removed at the end.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Benchmark batch scoring into Redis (beside redis-benchmark) and score lookups; prints JSON.")
+final class ChurnBenchCommand implements Callable<Integer> {
+    private static final String PREFIX = "bench-";
+    private static final Pattern RPS = Pattern.compile("SET: ([0-9.]+) requests per second");
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Option(names = "--model", defaultValue = "data/model", description = "Model folder (default: ${DEFAULT-VALUE}).")
+    Path modelDir;
+
+    @Option(names = "--data", required = true, description = "Customer table whose rows are repeated.")
+    Path data;
+
+    @Option(names = "--redis", defaultValue = "${env:REDIS_URL:-redis://127.0.0.1:6379}",
+            description = "Redis to benchmark against (default: ${DEFAULT-VALUE}).")
+    String redisUrl;
+
+    @Option(names = "--customers", defaultValue = "1000000", description = "Customers to score (default: ${DEFAULT-VALUE}).")
+    int customers;
+
+    @Option(names = "--lookups", defaultValue = "20000", description = "Lookups to time (default: ${DEFAULT-VALUE}).")
+    int lookups;
+
+    @Override
+    public Integer call() throws Exception {
+        return ChurnCommand.run(spec, () -> {
+            ChurnModel model = ChurnModel.load(modelDir);
+            CustomerTable table = ChurnCommand.tableFor(model, data, null);
+            List<Map<String, String>> rows = new ArrayList<>();
+            table.ids().forEach(id -> rows.add(table.record(id).orElseThrow()));
+            Map<String, Object> report = new LinkedHashMap<>();
+            report.put("modelVersion", model.version());
+            report.put("customers", customers);
+            try (JedisPool pool = ChurnCommand.pool(redisUrl)) {
+                Store store = new Store(pool);
+                ScoreCache cache = new ScoreCache(store, model.version(), Duration.ofHours(1).toSeconds());
+                report.putAll(batchScoring(model, rows, cache));
+                redisBenchmark(URI.create(redisUrl)).ifPresent(rps -> {
+                    report.put("redisBenchmarkSetP16PerSecond", rps);
+                    report.put("keelWriteRateVsRedisBenchmark", (double) report.get("writesPerSecond") / rps);
+                });
+                ChurnScores scores = new ChurnScores(store, table, model, Duration.ofHours(1).toSeconds());
+                report.put("lookupMicros", lookupLatency(scores));
+                removeBenchKeys(store);
+            }
+            ChurnCommand.print(spec, report);
+            return 0;
+        });
+    }
+
+    private Map<String, Object> batchScoring(ChurnModel model, List<Map<String, String>> rows, ScoreCache cache) {
+        long scoringNanos = 0;
+        long writingNanos = 0;
+        for (int from = 0; from < customers; from += ChurnScores.BATCH) {
+            int to = Math.min(customers, from + ChurnScores.BATCH);
+            List<String> ids = new ArrayList<>(to - from);
+            List<Map<String, String>> batch = new ArrayList<>(to - from);
+            for (int i = from; i < to; i++) {
+                ids.add(PREFIX + i);
+                batch.add(rows.get(i % rows.size()));
+            }
+            long t0 = System.nanoTime();
+            long now = System.currentTimeMillis();
+            List<JsonObject> values = new ArrayList<>(batch.size());
+            for (ChurnScore s : model.scoreAll(batch)) {
+                values.add(ScoreCache.toJson(s, now));
+            }
+            long t1 = System.nanoTime();
+            cache.writeAll(ids, values);
+            long t2 = System.nanoTime();
+            scoringNanos += t1 - t0;
+            writingNanos += t2 - t1;
+        }
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("scoringSeconds", scoringNanos / 1e9);
+        out.put("writingSeconds", writingNanos / 1e9);
+        out.put("scoresPerSecond", customers / (scoringNanos / 1e9));
+        out.put("writesPerSecond", customers / (writingNanos / 1e9));
+        out.put("endToEndPerSecond", customers / ((scoringNanos + writingNanos) / 1e9));
+        return out;
+    }
+
+    /** {@code redis-benchmark -P 16 -t set -n customers} against the same Redis, when the tool is installed. */
+    private java.util.Optional<Double> redisBenchmark(URI redis) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder("redis-benchmark", "-h", redis.getHost(), "-p",
+                Integer.toString(redis.getPort() > 0 ? redis.getPort() : 6379), "-P", "16", "-t", "set", "-n",
+                Integer.toString(customers), "-q").redirectErrorStream(true);
+        Process process;
+        try {
+            process = pb.start();
+        } catch (java.io.IOException notInstalled) {
+            return java.util.Optional.empty();
+        }
+        String output;
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            output = String.join("\n", in.lines().toList());
+        }
+        process.waitFor();
+        Matcher m = RPS.matcher(output.replace('\r', '\n'));
+        Double last = null;
+        while (m.find()) {
+            last = Double.parseDouble(m.group(1));
+        }
+        return java.util.Optional.ofNullable(last);
+    }
+
+    private Map<String, Object> lookupLatency(ChurnScores scores) {
+        Random random = new Random(1);
+        long[] nanos = new long[lookups];
+        for (int i = 0; i < lookups; i++) {
+            String id = PREFIX + random.nextInt(customers);
+            long t0 = System.nanoTime();
+            scores.lookup(id);
+            nanos[i] = System.nanoTime() - t0;
+        }
+        Arrays.sort(nanos);
+        Map<String, Object> out = new LinkedHashMap<>();
+        out.put("n", lookups);
+        out.put("p50", nanos[lookups / 2] / 1e3);
+        out.put("p99", nanos[(int) (lookups * 0.99)] / 1e3);
+        out.put("mean", Arrays.stream(nanos).average().orElse(0) / 1e3);
+        return out;
+    }
+
+    private void removeBenchKeys(Store store) {
+        for (int from = 0; from < customers; from += ChurnScores.BATCH) {
+            int first = from;
+            int end = Math.min(customers, from + ChurnScores.BATCH);
+            store.call(j -> {
+                Pipeline pipeline = j.pipelined();
+                for (int i = first; i < end; i++) {
+                    pipeline.unlink(ScoreCache.scoreKey(PREFIX + i));
+                }
+                pipeline.sync();
+                return null;
+            });
+        }
+    }
+}

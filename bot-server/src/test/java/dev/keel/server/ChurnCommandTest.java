@@ -1,0 +1,107 @@
+package dev.keel.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code keel churn ...} on a table of another shape than Telco (other column names and types, another label and
+ * positive value): the same commands train, evaluate, explain and score it.
+ */
+class ChurnCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Path SUBSCRIBERS = Path.of(System.getProperty("keel.root", ".."),
+            "churn/src/test/resources/subscribers.csv");
+    private static Path model;
+
+    /** Output, error output and exit code of one command. */
+    private record Run(int code, String out, String err) {
+        JsonNode json() throws Exception {
+            return JSON.readTree(out);
+        }
+    }
+
+    private static Run keel(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine cli = new CommandLine(new Keel()).setOut(new PrintWriter(out)).setErr(new PrintWriter(err));
+        int code = cli.execute(args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @BeforeAll
+    static void train() throws Exception {
+        model = Files.createTempDirectory("keel-churn-cli").resolve("model");
+        Run run = keel("churn", "train", "--data", SUBSCRIBERS.toString(), "--id", "subscriber_ref", "--label",
+                "cancelled", "--positive", "true", "--out", model.toString(), "--folds", "3");
+        assertThat(run.code()).as(run.err()).isZero();
+        JsonNode report = run.json();
+        assertThat(report.path("cv").has("lr")).isTrue();
+        assertThat(report.path("cv").has("gbt")).isTrue();
+        assertThat(report.path("auc").asDouble()).isGreaterThan(0.7);
+        assertThat(report.path("droppedColumns").has("always_zero")).isTrue();
+    }
+
+    @Test
+    void evalPrintsTheMetrics() throws Exception {
+        Run run = keel("churn", "eval", "--model", model.toString(), "--data", SUBSCRIBERS.toString());
+        assertThat(run.code()).as(run.err()).isZero();
+        JsonNode eval = run.json();
+        for (String field : new String[] {"auc", "prAuc", "brier", "logLoss", "n", "highBandPrecision", "reliability"}) {
+            assertThat(eval.has(field)).as(field).isTrue();
+        }
+        assertThat(eval.path("n").asInt()).isEqualTo(600);
+    }
+
+    @Test
+    void explainGivesOneCustomersReasonsAndTheDriversBySegment() throws Exception {
+        Run one = keel("churn", "explain", "--model", model.toString(), "--data", SUBSCRIBERS.toString(),
+                "--customer", "S-0002");
+        assertThat(one.code()).as(one.err()).isZero();
+        assertThat(one.json().path("factors").get(0).path("description").asText()).isNotBlank();
+        Run segments = keel("churn", "explain", "--model", model.toString(), "--data", SUBSCRIBERS.toString(),
+                "--by", "plan_tier");
+        assertThat(segments.json().path("segments").size()).isEqualTo(3);
+        Run unknown = keel("churn", "explain", "--model", model.toString(), "--data", SUBSCRIBERS.toString(),
+                "--customer", "NOBODY");
+        assertThat(unknown.code()).isEqualTo(2);
+        assertThat(unknown.err()).contains("NOBODY");
+    }
+
+    @Test
+    void scoreWithoutRedisCountsTheBands() throws Exception {
+        Run run = keel("churn", "score", "--model", model.toString(), "--data", SUBSCRIBERS.toString(), "--redis", "");
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.json().path("rows").asInt()).isEqualTo(600);
+        assertThat(run.json().path("bands").has("HIGH")).isTrue();
+    }
+
+    @Test
+    void badInputIsOneClearLineNamingTheProblem(@TempDir Path dir) throws Exception {
+        Run type = keel("churn", "train", "--data", SUBSCRIBERS.toString(), "--id", "subscriber_ref", "--label",
+                "cancelled", "--positive", "true", "--out", dir.resolve("m").toString(), "--type", "region=text");
+        assertThat(type.code()).isEqualTo(2);
+        assertThat(type.err()).contains("numeric or categorical");
+
+        Path broken = dir.resolve("broken.csv");
+        Files.writeString(broken, Files.readString(SUBSCRIBERS).replaceFirst("S-0004,([a-z]+),([a-z]+),[0-9.]+,",
+                "S-0004,$1,$2,twelve,"));
+        Run score = keel("churn", "score", "--model", model.toString(), "--data", broken.toString(), "--redis", "");
+        assertThat(score.code()).isEqualTo(2);
+        assertThat(score.err()).contains("S-0004").contains("monthly_fee").contains("twelve");
+
+        Run otherVersion = keel("churn", "eval", "--model", dir.toString(), "--data", SUBSCRIBERS.toString());
+        assertThat(otherVersion.code()).isEqualTo(2);
+        assertThat(otherVersion.err()).contains("model.json");
+    }
+}

@@ -1,0 +1,169 @@
+package dev.keel.server;
+
+import dev.keel.churn.ChurnModel;
+import dev.keel.churn.CustomerTable;
+import dev.keel.churn.Learner;
+import dev.keel.churn.TrainingOptions;
+import io.vertx.core.json.JsonObject;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import redis.clients.jedis.Jedis;
+import redis.clients.jedis.JedisPool;
+import redis.embedded.RedisServer;
+
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * The score cache against a real Redis on its own port, stopped and restarted: expiry, values of the wrong type or
+ * shape at the key, Redis going away during a lookup and during batch scoring, and no connection left borrowed.
+ */
+class ChurnScoresRedisTest {
+    private static ChurnModel model;
+    private static CustomerTable table;
+    private static int port;
+    private RedisServer redis;
+    private JedisPool pool;
+    private ChurnScores scores;
+
+    @BeforeAll
+    static void train() throws Exception {
+        Path subscribers = Path.of(System.getProperty("keel.root", ".."), "churn/src/test/resources/subscribers.csv");
+        model = ChurnModel.train(CustomerTable.load(subscribers, "subscriber_ref", "cancelled", "true"),
+                new TrainingOptions(5L, Learner.GBT, Map.of(), 3));
+        // the same customers four times over (2,400 rows, three batches), as a table to score
+        List<String> lines = Files.readAllLines(subscribers);
+        StringBuilder big = new StringBuilder(lines.get(0)).append('\n');
+        for (int copy = 0; copy < 4; copy++) {
+            for (String line : lines.subList(1, lines.size())) {
+                big.append(line.replaceFirst("^S-", "S" + copy + "-")).append('\n');
+            }
+        }
+        Path csv = Files.createTempFile("subscribers-x4", ".csv");
+        Files.writeString(csv, big);
+        table = CustomerTable.loadForScoring(csv, "subscriber_ref", "cancelled");
+        port = freePort();
+    }
+
+    @BeforeEach
+    void start() throws IOException {
+        redis = RedisServer.newRedisServer().bind("127.0.0.1").port(port).setting("save \"\"")
+                .setting("appendonly no").build();
+        redis.start();
+        pool = ChurnCommand.pool("redis://127.0.0.1:" + port);
+        scores = new ChurnScores(new Store(pool), table, model, 3600);
+    }
+
+    @AfterEach
+    void stop() throws IOException {
+        pool.close();
+        if (redis.isActive()) {
+            redis.stop();
+        }
+    }
+
+    private Jedis jedis() {
+        return new Jedis(URI.create("redis://127.0.0.1:" + port));
+    }
+
+    @Test
+    void anExpiredScoreIsComputedAgainOnDemandAndCachedWithATtl() throws Exception {
+        assertThat(scores.scoreAll()).isEqualTo(table.size());
+        String key = ScoreCache.scoreKey("S1-0003");
+        try (Jedis j = jedis()) {
+            assertThat(j.ttl(key)).isPositive();
+            j.pexpire(key, 1);
+            while (j.exists(key)) {
+                Thread.onSpinWait();
+            }
+            JsonObject risk = scores.lookup("S1-0003");
+            assertThat(ChurnScores.band(risk)).isNotEqualTo(dev.keel.churn.RiskBand.UNKNOWN);
+            assertThat(risk.getString("modelVersion")).isEqualTo(model.version());
+            assertThat(j.ttl(key)).isPositive();
+        }
+        assertThat(ChurnScores.band(scores.lookup("NOBODY"))).isEqualTo(dev.keel.churn.RiskBand.UNKNOWN);
+    }
+
+    @Test
+    void wrongTypesAndBrokenValuesAtTheKeyAreRepairedAndLeakNoConnection() throws Exception {
+        String key = ScoreCache.scoreKey("S0-0001");
+        try (Jedis j = jedis()) {
+            for (int i = 0; i < 100; i++) {
+                j.del(key);
+                j.hset(key, "probability", "0.1");
+                assertThat(scores.lookup("S0-0001").getString("modelVersion")).isEqualTo(model.version());
+            }
+            j.set(key, "{not json");
+            assertThat(scores.lookup("S0-0001").getDouble("probability")).isBetween(0.0, 1.0);
+            j.set(key, new JsonObject().put("probability", "NaN").put("band", "LOW").encode());
+            assertThat(scores.lookup("S0-0001").getString("modelVersion")).isEqualTo(model.version());
+            assertThat(j.type(key)).isEqualTo("string");
+        }
+        ExecutorService workers = Executors.newFixedThreadPool(50);
+        try {
+            List<Future<JsonObject>> results = new ArrayList<>();
+            for (int i = 0; i < 500; i++) {
+                String id = table.ids().get(i);
+                results.add(workers.submit(() -> scores.lookup(id)));
+            }
+            for (Future<JsonObject> r : results) {
+                assertThat(r.get().getString("modelVersion")).isEqualTo(model.version());
+            }
+        } finally {
+            workers.shutdown();
+        }
+        assertThat(pool.getNumActive()).isZero();
+    }
+
+    @Test
+    void withRedisDownTheRiskIsUnknownAndLookupsRecoverWhenItIsBack() throws Exception {
+        scores.lookup("S2-0010");
+        redis.stop();
+        JsonObject during = scores.lookup("S2-0010");
+        assertThat(during.getString("band")).isEqualTo("UNKNOWN");
+        assertThat(during.getString("why")).isEqualTo("SCORE_UNAVAILABLE");
+        redis.start();
+        JsonObject after = scores.lookup("S2-0010");
+        assertThat(after.getString("modelVersion")).isEqualTo(model.version());
+        try (Jedis j = jedis()) {
+            assertThat(j.ttl(ScoreCache.scoreKey("S2-0010"))).isPositive();
+        }
+        assertThat(pool.getNumActive()).isZero();
+    }
+
+    @Test
+    void redisGoingAwayDuringBatchScoringIsAClearFailureThatClaimsOnlyWhatWasWritten() {
+        assertThatThrownBy(() -> scores.scoreAll(written -> {
+            try {
+                redis.stop();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        })).isInstanceOfSatisfying(ChurnScores.ScoringInterruptedException.class, e -> {
+            assertThat(e.written()).isEqualTo(ChurnScores.BATCH);
+            assertThat(e.getMessage()).contains("after " + ChurnScores.BATCH + " of " + table.size());
+        });
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+}
