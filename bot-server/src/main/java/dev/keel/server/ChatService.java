@@ -35,14 +35,17 @@ final class ChatService {
     private final ChurnScores churn;
     private final EscalationPolicy policy;
     private final Templates templates;
+    private final IntentClassifier intents;
     private final SecureRandom random = new SecureRandom();
 
-    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, EscalationPolicy policy, Templates templates) {
+    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, EscalationPolicy policy, Templates templates,
+                IntentClassifier intents) {
         this.store = store;
         this.kb = kb;
         this.churn = churn;
         this.policy = policy;
         this.templates = templates;
+        this.intents = intents;
     }
 
     /** Opens a conversation; the token is returned once and only its hash is kept. */
@@ -83,7 +86,7 @@ final class ChatService {
         }
 
         SearchResult found = kb.search(text, CITED_ARTICLES);
-        Intent intent = Intent.of(text);
+        Intent intent = intents.read(text).intent();
         JsonObject risk = churn.lookup(conversation.get("customerId"));
         RiskBand band = ChurnScores.band(risk);
         EscalationPolicy.Outcome outcome = policy.decide(new EscalationPolicy.Signals(

@@ -78,7 +78,7 @@ final class KeelServer implements AutoCloseable {
             LOG.info("churn scores: {} customers written to Redis in {} ms", scored, (System.nanoTime() - started) / 1_000_000);
 
             ChatService chat = new ChatService(store, knowledgeBase, churn,
-                    new EscalationPolicy(settings.minAnswerability()), templates);
+                    new EscalationPolicy(settings.minAnswerability()), templates, IntentClassifier.bundled());
             Vertx vertx = Vertx.vertx();
             resources.add(() -> vertx.close().await());
             HttpApi api = new HttpApi(vertx, chat, store, agentToken(settings.data()));

@@ -1,0 +1,6 @@
+package dev.keel.server;
+
+/** Placeholder; filled below. */
+record EscalationConfig() {
+    static final double DEFAULT_FRUSTRATION = 0.75;
+}
