@@ -31,13 +31,13 @@ final class HttpApi {
     private final Vertx vertx;
     private final ChatService chat;
     private final Store store;
-    private final String agentToken;
+    private final AgentApi agents;
 
-    HttpApi(Vertx vertx, ChatService chat, Store store, String agentToken) {
+    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
-        this.agentToken = agentToken;
+        this.agents = agents;
     }
 
     Router router() {
@@ -46,7 +46,7 @@ final class HttpApi {
         router.post("/api/v1/conversations").handler(this::openConversation);
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
         router.get("/api/v1/conversations/:id/messages").handler(this::transcript);
-        router.get("/api/v1/handoffs").handler(this::queue);
+        agents.register(router);
         router.route("/api/*").handler(ctx -> fail(ctx, new ApiException(404, "not_found", "no such API route")));
 
         router.get("/health/live").handler(HealthCheckHandler.create(vertx)
@@ -87,19 +87,11 @@ final class HttpApi {
                 .onSuccess(messages -> send(ctx, 200, new JsonObject().put("conversationId", id).put("messages", messages)));
     }
 
-    private void queue(RoutingContext ctx) {
-        if (!agentToken.equals(bearer(ctx))) {
-            throw new ApiException(401, "invalid_agent_token", "an agent token is required");
-        }
-        blocking(ctx, () -> store.queue(100))
-                .onSuccess(entries -> send(ctx, 200, new JsonObject().put("handoffs", entries)));
-    }
-
     private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
         return vertx.executeBlocking(work, false).onFailure(ctx::fail);
     }
 
-    private static String conversationId(RoutingContext ctx) {
+    static String conversationId(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         if (id == null || !CONVERSATION_ID.matcher(id).matches()) {
             throw new ApiException(404, "conversation_not_found", "no conversation with that id");
@@ -107,7 +99,7 @@ final class HttpApi {
         return id;
     }
 
-    private static String bearer(RoutingContext ctx) {
+    static String bearer(RoutingContext ctx) {
         String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;
@@ -115,14 +107,14 @@ final class HttpApi {
         return header.substring(7).strip();
     }
 
-    private static JsonObject requiredJson(RoutingContext ctx) {
+    static JsonObject requiredJson(RoutingContext ctx) {
         if (ctx.body().isEmpty()) {
             throw new ApiException(400, "missing_body", "a JSON object body is required");
         }
         return optionalJson(ctx);
     }
 
-    private static JsonObject optionalJson(RoutingContext ctx) {
+    static JsonObject optionalJson(RoutingContext ctx) {
         if (ctx.body().isEmpty()) {
             return new JsonObject();
         }
@@ -137,7 +129,7 @@ final class HttpApi {
         throw new ApiException(400, "malformed_json", "the body must be a JSON object");
     }
 
-    private static String string(JsonObject body, String field) {
+    static String string(JsonObject body, String field) {
         Object value = body.getValue(field);
         if (value != null && !(value instanceof String)) {
             throw new ApiException(400, "invalid_" + snake(field), field + " must be a string");
@@ -149,7 +141,7 @@ final class HttpApi {
         return field.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
 
-    private static void send(RoutingContext ctx, int status, JsonObject body) {
+    static void send(RoutingContext ctx, int status, JsonObject body) {
         ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
                 .putHeader("Cache-Control", "no-store").end(body.encode());
     }

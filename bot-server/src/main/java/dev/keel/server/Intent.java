@@ -27,7 +27,8 @@ enum Intent {
                     + "cancel(l?ation)? fees?|terminat(e|ing|ion) (my|the|our) (account|contract|service)|close (my|the|our) account|"
                     + "leav(e|ing) (you|larkspur|this (company|provider))|"
                     + "switch(ing)? (to another|providers?|to a different)|quit(ting)? (my|the|your) (service|plan|contract)|"
-                    + "end (my|the|our) (contract|service|plan)|get out of (my|the|this) contract|disconnect (my|the) service)\\b");
+                    + "end (my|the|our) (contract|service|plan)|get out of (my|the|this) contract|disconnect (my|the) service|"
+                    + "(i'?m|i am|we'?re|we are) (cancell?ing|leaving|switching)(?! (the|an?|my|this|that) (order|purchase|item|booking)))\\b");
 
     /** The label used in data files and API output. */
     String label() {

@@ -46,7 +46,12 @@ final class KeelServer implements AutoCloseable {
         this.port = port;
     }
 
+    /** Starts with the escalation settings of the environment ({@code KEEL_...} variables). */
     static KeelServer start(Settings settings) throws Exception {
+        return start(settings, EscalationConfig.from(System.getenv(), settings.minAnswerability()));
+    }
+
+    static KeelServer start(Settings settings, EscalationConfig escalation) throws Exception {
         if (!settings.fsync().equals("always") && !settings.fsync().equals("everysec")) {
             throw new IllegalArgumentException("the Redis fsync policy must be always or everysec, not " + settings.fsync());
         }
@@ -77,11 +82,17 @@ final class KeelServer implements AutoCloseable {
             int scored = churn.scoreAll();
             LOG.info("churn scores: {} customers written to Redis in {} ms", scored, (System.nanoTime() - started) / 1_000_000);
 
-            ChatService chat = new ChatService(store, knowledgeBase, churn,
-                    new EscalationPolicy(settings.minAnswerability()), templates, IntentClassifier.bundled());
+            CustomerValue value = CustomerValue.of(table);
+            Handoffs handoffs = new Handoffs(store, escalation);
+            Notices notices = new Notices(templates);
+            ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
+                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value));
+            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value), escalation);
             Vertx vertx = Vertx.vertx();
             resources.add(() -> vertx.close().await());
-            HttpApi api = new HttpApi(vertx, chat, store, agentToken(settings.data()));
+            AgentApi agents = new AgentApi(vertx, desk, chat, agentToken(settings.data()));
+            agents.watchLeases();
+            HttpApi api = new HttpApi(vertx, chat, store, agents);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port()))
                     .requestHandler(api.router())
                     .listen().await();
