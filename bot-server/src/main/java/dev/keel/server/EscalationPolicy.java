@@ -23,15 +23,17 @@ final class EscalationPolicy {
     /**
      * The signals of one turn.
      *
+     * @param topScore       the retrieval score of the best passage, 0 when none matched
      * @param frustration    the customer's frustration in [0, 1], history included
      * @param repeats        how many times the customer has now asked for the same thing, this message included
      * @param failuresBefore how many of the bot's latest answers in a row did not answer
      */
-    record Signals(Intent intent, RiskBand risk, double answerability, boolean somethingToSearch,
+    record Signals(Intent intent, RiskBand risk, double answerability, double topScore, boolean somethingToSearch,
                    double frustration, int repeats, int failuresBefore) {
         /** The signals of a single first message with no history. */
-        static Signals firstMessage(Intent intent, RiskBand risk, double answerability, boolean somethingToSearch) {
-            return new Signals(intent, risk, answerability, somethingToSearch, 0, 1, 0);
+        static Signals firstMessage(Intent intent, RiskBand risk, double answerability, double topScore,
+                                    boolean somethingToSearch) {
+            return new Signals(intent, risk, answerability, topScore, somethingToSearch, 0, 1, 0);
         }
 
         boolean highRisk() {
@@ -81,11 +83,14 @@ final class EscalationPolicy {
     }
 
     /**
-     * A message with nothing in the knowledge base anywhere near it and no intent of interest: it
-     * alone never hands over nor counts as frustration.
+     * A message the knowledge base does not cover and that matches nothing in it strongly, with no
+     * intent of interest ("what's a good lasagna recipe?"): it alone never hands over nor counts as
+     * frustration. Answerability alone cannot tell it apart from an on-topic question the articles
+     * miss, the best retrieval score can.
      */
     boolean isOffTopic(Signals s) {
-        return s.intent() == Intent.OTHER && s.somethingToSearch() && s.answerability() < config.offTopicBelow();
+        return s.intent() == Intent.OTHER && s.somethingToSearch() && !covers(s.answerability())
+                && s.topScore() < config.offTopicBelow();
     }
 
     /** Whether this turn failed to answer: the bot found nothing, or nothing good enough. */

@@ -298,8 +298,22 @@ class HandoffApiTest {
         assertThat(transcript(c).get(transcript(c).size() - 1).getString("kind")).isEqualTo("resolved");
     }
 
+    /** CASES BUG-23: off-topic questions alone never hand over, however many. */
     @Test
     @Order(6)
+    void offTopicQuestionsAloneNeverHandOver() throws Exception {
+        Conversation c = open(highRiskCustomer());
+        for (String text : List.of("What's a good lasagna recipe?", "Who will win the next election?", "Write my history essay",
+                "Is Comcast's stock going up?", "What's a good lasagna recipe?", "What's a good lasagna recipe?")) {
+            JsonObject reply = say(c, text);
+            assertThat(reply.getString("decision")).as(text).isNotEqualTo("HANDOFF");
+            assertThat(reply.getJsonArray("citations")).as(text).isEmpty();
+        }
+        assertThat(status(c).getString("owner")).isEqualTo("bot");
+    }
+
+    @Test
+    @Order(7)
     void aTransferToAnOnlineAgentMovesTheOwnershipAndBackToTheQueueWithoutOne() throws Exception {
         online("agent-1", true);
         online("agent-2", true);
