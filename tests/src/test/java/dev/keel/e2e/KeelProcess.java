@@ -35,6 +35,11 @@ final class KeelProcess implements AutoCloseable {
 
     /** Starts {@code java -jar bot-server.jar serve ...} and waits until it reports ready. */
     static KeelProcess start(Path dataDir, String... extraArgs) throws Exception {
+        return start(dataDir, java.util.Map.of(), extraArgs);
+    }
+
+    /** The same with environment variables set, e.g. {@code REDIS_URL} for nodes that share one Redis. */
+    static KeelProcess start(Path dataDir, java.util.Map<String, String> env, String... extraArgs) throws Exception {
         Path jar = Path.of(System.getProperty("keel.server.jar", "../bot-server/target/bot-server.jar"));
         if (!Files.exists(jar)) {
             throw new IllegalStateException("server jar not found: " + jar.toAbsolutePath() + " (run mvn verify from the root)");
@@ -49,6 +54,7 @@ final class KeelProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().remove("REDIS_URL");
         builder.environment().remove("KEEL_AGENT_TOKEN");
+        builder.environment().putAll(env);
         KeelProcess keel = new KeelProcess(builder.start(), port, log);
         keel.awaitReady(Duration.ofSeconds(180));
         return keel;
@@ -125,6 +131,15 @@ final class KeelProcess implements AutoCloseable {
             throw new IllegalStateException("transcript: " + response.statusCode() + " " + response.body());
         }
         return JSON.readTree(response.body()).get("messages");
+    }
+
+    int port() {
+        return port;
+    }
+
+    /** Kills the process at once, as a crash would; nothing is shut down cleanly. */
+    void kill() throws InterruptedException {
+        process.destroyForcibly().waitFor();
     }
 
     private URI uri(String path) {
