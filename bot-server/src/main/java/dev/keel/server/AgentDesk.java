@@ -63,9 +63,7 @@ final class AgentDesk {
 
     JsonObject renew(String agentId, String conversationId, long now) {
         existing(conversationId);
-        Handoffs.Move move = handoffs.claim(conversationId, agentId, notices.agentJoined(handoffs.agentName(agentId), now), now);
-        refuseUnless(move.ownerFound().equals("RENEWED") ? move : new Handoffs.Move(false, move.ownerFound()),
-                "the conversation is not yours");
+        refuseUnless(handoffs.renew(conversationId, agentId, now), "the conversation is not yours");
         return new JsonObject().put("leaseSeconds", config.leaseSeconds());
     }
 

@@ -62,12 +62,6 @@ record EscalationConfig(double minAnswerability, double offTopicBelow, double fr
                 get.apply("KEEL_BUSINESS_HOURS") == null ? d.hours() : BusinessHours.parse(get.apply("KEEL_BUSINESS_HOURS")));
     }
 
-    EscalationConfig withHours(BusinessHours newHours) {
-        return new EscalationConfig(minAnswerability, offTopicBelow, frustrationThreshold, frustrationHighRisk,
-                repeatsBeforeHandoff, failuresBeforeHandoff, failuresHighRisk, leaseSeconds, presenceSeconds,
-                handlingMinutes, agingPerMinute, auditEntries, newHours);
-    }
-
     private static double number(Function<String, String> get, String name, double fallback) {
         String value = get.apply(name);
         if (value == null) {

@@ -20,6 +20,10 @@ import java.util.regex.Pattern;
 final class Frustration {
     /** Weight of each earlier message's score, per message back. */
     private static final double HISTORY_DECAY = 0.6;
+    /** Weight of each word beyond the eighth. */
+    private static final double LENGTH_WEIGHT = 0.06;
+    /** Length alone never makes a message read as frustrated. */
+    private static final double MAX_LENGTH_BONUS = 0.8;
 
     private static final Map<String, Double> WORDS = Map.ofEntries(
             Map.entry("worst", 2.0), Map.entry("terrible", 2.0), Map.entry("horrible", 2.0), Map.entry("awful", 2.0),
@@ -57,14 +61,15 @@ final class Frustration {
             Map.entry("help", 0.3), Map.entry("need", 0.3), Map.entry("even", 0.6), Map.entry("ever", 0.6),
             Map.entry("every", 0.4), Map.entry("instead", 0.5), Map.entry("supposed", 0.8), Map.entry("fix", 0.6), Map.entry("compensation", 1.0), Map.entry("apology", 0.8), Map.entry("sorry", 0.3),
             // praise and thanks lower the score
-            Map.entry("thanks", -2.0), Map.entry("thank", -2.0), Map.entry("thx", -2.0), Map.entry("great", -1.5),
+            Map.entry("thanks", -1.3), Map.entry("thank", -1.3), Map.entry("thx", -1.3), Map.entry("great", -1.5),
             Map.entry("awesome", -2.0), Map.entry("love", -1.8), Map.entry("amazing", -2.0), Map.entry("excellent", -2.0),
             Map.entry("best", -1.2), Map.entry("good", -0.8), Map.entry("nice", -1.2), Map.entry("appreciate", -1.8),
             Map.entry("helpful", -1.5), Map.entry("happy", -1.2), Map.entry("glad", -1.5), Map.entry("perfect", -1.5),
             Map.entry("wonderful", -2.0), Map.entry("kudos", -2.0), Map.entry("please", -0.2), Map.entry("cool", -1.0));
     private static final List<String> PHRASES = List.of("fed up", "sick of", "no one", "not happy", "not good",
             "on hold", "customer service", "what is going on", "how hard", "still waiting", "third time", "again and again",
-            "not working", "doesn't work", "does not work", "waste of", "last time", "never again", "so much for");
+            "not working", "doesn't work", "does not work", "waste of", "last time", "never again", "so much for",
+            "thanks for nothing", "great job", "no answer", "no response", "no help", "any update", "still no", "how long");
     private static final java.util.Set<String> NEGATORS = java.util.Set.of("not", "no", "never", "isn't", "aren't",
             "wasn't", "don't", "didn't", "doesn't", "won't", "hardly", "nothing");
     private static final Pattern QUESTION = Pattern.compile(
@@ -82,13 +87,17 @@ final class Frustration {
         double raw = 0;
         Matcher words = WORD.matcher(lower);
         int sinceNegator = Integer.MAX_VALUE;
+        int wordCount = 0;
         while (words.find()) {
             String word = words.group();
+            wordCount++;
             double weight = WORDS.getOrDefault(word, 0.0);
             // "not helpful", "wasn't great": praise under a negation reads as the opposite
             raw += weight < 0 && sinceNegator <= 3 ? -0.8 * weight : weight;
             sinceNegator = NEGATORS.contains(word) ? 1 : sinceNegator == Integer.MAX_VALUE ? sinceNegator : sinceNegator + 1;
         }
+        // people who are fed up explain at length; a short message is more often a plain request
+        raw += Math.min(MAX_LENGTH_BONUS, LENGTH_WEIGHT * Math.max(0, wordCount - 8));
         if (QUESTION.matcher(lower).find()) {
             // a plain question asks for information; it is not a complaint by itself
             raw -= 1.0;

@@ -178,6 +178,11 @@ final class Handoffs {
         return new Move(result.equals("CLAIMED") || result.equals("RENEWED"), result.toString());
     }
 
+    /** Renews the lease of the agent who owns the conversation; refused for anyone else. */
+    Move renew(String conversationId, String agentId, long now) {
+        return move(conversationId, owner(agentId), owner(agentId), "CLAIMED", null, null, now);
+    }
+
     /**
      * Moves a conversation from one owner to another.
      *
