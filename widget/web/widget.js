@@ -83,6 +83,28 @@
     return div;
   }
 
+  var shown = 0;
+  var polling = null;
+
+  function roleClass(role) { return role === 'system' ? 'notice' : role; }
+
+  /** Shows what people write (and system notices) until the conversation is back with the bot. */
+  function followPerson() {
+    if (polling) { return; }
+    polling = setInterval(function () {
+      if (!conversation) { return; }
+      api('GET', '/api/v1/conversations/' + conversation.conversationId + '/messages').then(function (t) {
+        t.messages.slice(shown).forEach(function (m) {
+          if (m.role !== 'customer') { show(roleClass(m.role), m.text, m.citations); }
+        });
+        shown = t.messages.length;
+        return api('GET', '/api/v1/conversations/' + conversation.conversationId + '/status');
+      }).then(function (s) {
+        if (s.owner === 'bot') { clearInterval(polling); polling = null; }
+      }).catch(function () { /* try again on the next tick */ });
+    }, 4000);
+  }
+
   function api(method, path, body) {
     var headers = { 'Content-Type': 'application/json' };
     if (conversation) { headers.Authorization = 'Bearer ' + conversation.token; }
@@ -102,7 +124,8 @@
     if (saved && saved.conversationId) {
       conversation = saved;
       return api('GET', '/api/v1/conversations/' + conversation.conversationId + '/messages').then(function (t) {
-        t.messages.forEach(function (m) { show(m.role, m.text, m.citations); });
+        t.messages.forEach(function (m) { show(roleClass(m.role), m.text, m.citations); });
+        shown = t.messages.length;
         return conversation;
       }).catch(function () { conversation = null; sessionStorage.removeItem(storeKey); return ensureConversation(customerId); });
     }
@@ -121,8 +144,12 @@
       return api('POST', '/api/v1/conversations/' + c.conversationId + '/messages', { text: text, clientMessageId: clientMessageId });
     }).then(function (r) {
       waiting.remove();
-      show(r.reply.decision === 'HANDOFF' && r.reply.reasons.indexOf('WAITING_FOR_PERSON') >= 0 ? 'notice' : 'bot',
-        r.reply.text, r.reply.citations);
+      // while a person is due or in charge the bot writes nothing; their messages arrive by polling
+      if (r.reply.text) {
+        show(r.reply.decision === 'HANDOFF' ? 'notice' : 'bot', r.reply.text, r.reply.citations);
+      }
+      shown += r.reply.text ? 2 : 1;
+      if (r.reply.decision === 'HANDOFF') { followPerson(); }
     }).catch(function (err) {
       waiting.remove();
       show('notice', 'Sorry, that did not go through: ' + err.message);

@@ -12,9 +12,11 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Locale;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalDouble;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -28,21 +30,32 @@ final class ChatService {
     private static final int MAX_CLIENT_ID_CHARS = 128;
     private static final int MAX_PASSAGE_CHARS = 700;
     private static final int CITED_ARTICLES = 3;
+    private static final String BOT = "BOT";
+    private static final String QUEUE = "QUEUE";
     private static final Pattern CUSTOMER_ID = Pattern.compile("[A-Za-z0-9._@:-]{1,64}");
 
     private final Store store;
     private final KnowledgeBase kb;
     private final ChurnScores churn;
-    private final EscalationPolicy policy;
     private final Templates templates;
+    private final Escalation escalation;
     private final SecureRandom random = new SecureRandom();
 
-    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, EscalationPolicy policy, Templates templates) {
+    /**
+     * What the chat path needs to decide on hand-offs.
+     *
+     * @param value the customer's value, for the queue priority
+     */
+    record Escalation(EscalationConfig config, EscalationPolicy policy, IntentClassifier intents, Handoffs handoffs,
+                      Notices notices, CustomerValue value) {
+    }
+
+    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, Templates templates, Escalation escalation) {
         this.store = store;
         this.kb = kb;
         this.churn = churn;
-        this.policy = policy;
         this.templates = templates;
+        this.escalation = escalation;
     }
 
     /** The churn scores this service reads. */
@@ -69,75 +82,161 @@ final class ChatService {
         return store.transcript(conversationId);
     }
 
-    /** Answers one customer message and stores it with its reply before returning the reply. */
-    JsonObject turn(String conversationId, String token, String text, String clientMessageId) {
-        validate(text, clientMessageId);
+    /**
+     * Answers one customer message and stores it with its reply before returning the reply. While
+     * the conversation waits for or is owned by a person, the message is stored for the agent and
+     * the bot writes nothing.
+     */
+    JsonObject turn(String conversationId, String token, String rawText, String clientMessageId) {
+        validate(rawText, clientMessageId);
         Map<String, String> conversation = authorize(conversationId, token);
         Optional<JsonObject> earlier = store.earlierReply(conversationId, clientMessageId);
         if (earlier.isPresent()) {
             return earlier.get();
         }
+        String text = VisitorText.clean(rawText);
         long now = System.currentTimeMillis();
         JsonObject customerMessage = new JsonObject().put("role", "customer").put("text", text)
                 .put("clientMessageId", clientMessageId).put("at", now);
-        if (!"BOT".equals(conversation.get("owner"))) {
-            JsonObject reply = reply(templates.render("reply-waiting"), List.of(), Decision.HANDOFF,
-                    List.of("WAITING_FOR_PERSON"), "reply-waiting");
-            return store.recordTurn(conversationId, clientMessageId, customerMessage, null, reply, null, 0)
-                    .orElse(reply);
+        if (BOT.equals(conversation.get("owner"))) {
+            Optional<JsonObject> answered = botTurn(conversationId, conversation.get("customerId"), text, customerMessage, now);
+            if (answered.isPresent()) {
+                return answered.get();
+            }
         }
+        return waitingTurn(conversationId, customerMessage, now);
+    }
 
+    /** The bot's turn; empty when a person took the conversation over while it was being decided. */
+    private Optional<JsonObject> botTurn(String conversationId, String customerId, String text, JsonObject customerMessage,
+                                         long now) {
+        EscalationPolicy policy = escalation.policy();
         SearchResult found = kb.search(text, CITED_ARTICLES);
-        Intent intent = Intent.of(text);
-        JsonObject risk = churn.lookup(conversation.get("customerId"));
+        IntentClassifier.Reading intent = escalation.intents().read(text);
+        JsonObject risk = churn.lookup(customerId);
         RiskBand band = ChurnScores.band(risk);
-        EscalationPolicy.Outcome outcome = policy.decide(new EscalationPolicy.Signals(
-                intent, band, found.answerability(), found.queryTerms() > 0));
+        TurnHistory history = new TurnHistory(store.signals(conversationId));
+        EscalationPolicy.Signals signals = new EscalationPolicy.Signals(intent.intent(), band, found.answerability(),
+                found.isEmpty() ? 0 : found.hits().get(0).score(), found.queryTerms() > 0, Frustration.ofConversation(history.frustrationTexts(), text),
+                history.repeatsOf(text), history.failuresInARow());
+        EscalationPolicy.Outcome outcome = policy.decide(signals);
         boolean answerable = !found.isEmpty() && policy.covers(found.answerability());
         List<SearchHit> cited = answerable ? found.hits() : List.of();
 
-        JsonObject handoff = null;
-        double priority = 0;
+        JsonObject ticket = null;
+        double score = 0;
         JsonObject reply;
         if (outcome.decision() == Decision.HANDOFF) {
-            priority = priority(band, risk);
-            long position = store.waitingAtOrAbove(priority) + 1;
-            reply = reply(templates.render("reply-handoff", Map.of("position", Long.toString(position))),
-                    cited, outcome.decision(), outcome.reasons(), "reply-handoff");
-            handoff = new JsonObject().put("conversationId", conversationId)
-                    .put("customerId", conversation.get("customerId"))
-                    .put("reasons", new JsonArray(outcome.reasons()))
-                    .put("risk", risk)
-                    .put("createdAt", now);
+            OptionalDouble value = escalation.value().monthlyCharges(customerId);
+            score = escalation.handoffs().score(Handoffs.priority(band, risk.getDouble("probability", 0.0), value), now);
+            reply = handoffReply(escalation.handoffs().positionFor(score), cited, outcome, now);
+            ticket = new JsonObject().put("conversationId", conversationId).put("customerId", customerId)
+                    .put("reasons", new JsonArray(outcome.reasons())).put("risk", risk)
+                    .put("monthlyCharges", value.isPresent() ? value.getAsDouble() : null).put("createdAt", now);
         } else if (!answerable) {
             String template = outcome.reasons().contains("NOTHING_TO_SEARCH") ? "reply-rephrase" : "reply-not-covered";
             reply = reply(templates.render(template), cited, outcome.decision(), outcome.reasons(), template);
         } else {
             SearchHit best = found.hits().get(0);
-            String text1 = templates.render("reply-answer",
+            String answer = templates.render("reply-answer",
                     Map.of("title", best.title(), "passage", excerpt(best.passage().text())));
             if (outcome.decision() == Decision.ANSWER_AND_OFFER_HUMAN) {
-                text1 = text1 + "\n\n" + templates.render("reply-offer-human");
+                answer = answer + "\n\n" + templates.render("reply-offer-human");
             }
-            reply = reply(text1, cited, outcome.decision(), outcome.reasons(), "reply-answer");
+            reply = reply(answer, cited, outcome.decision(), outcome.reasons(), "reply-answer");
         }
         reply.put("answerability", found.answerability());
-        JsonObject botMessage = new JsonObject().put("role", "bot").put("text", reply.getString("text"))
+        // the hand-off notice is a system message: it tells what happens next, it is not a bot answer
+        JsonObject botMessage = new JsonObject().put("role", ticket == null ? "bot" : "system").put("text", reply.getString("text"))
                 .put("citations", reply.getJsonArray("citations")).put("decision", reply.getString("decision"))
                 .put("reasons", reply.getJsonArray("reasons")).put("at", System.currentTimeMillis());
-        return store.recordTurn(conversationId, clientMessageId, customerMessage, botMessage, reply, handoff, priority)
-                .orElse(reply);
+        if (ticket != null) {
+            botMessage.put("kind", "handoff");
+        }
+        JsonObject turnSignals = new JsonObject().put("text", text).put("intent", intent.intent().label())
+                .put("intentConfidence", ClassMetrics.round(intent.confidence())).put("intentByRule", intent.byRule())
+                .put("frustration", ClassMetrics.round(signals.frustration())).put("repeats", signals.repeats())
+                .put("failuresBefore", signals.failuresBefore()).put("offTopic", policy.isOffTopic(signals))
+                .put("answered", policy.answers(signals)).put("answerability", found.answerability())
+                .put("riskBand", band.name()).put("decision", outcome.decision().name())
+                .put("reasons", new JsonArray(outcome.reasons())).put("citations", reply.getJsonArray("citations"))
+                .put("at", now);
+        Store.Recorded recorded = store.recordTurn(conversationId, new Store.Turn(customerMessage.getString("clientMessageId"),
+                customerMessage, botMessage, reply, BOT, ticket, score, turnSignals), escalation.config().auditEntries());
+        if (recorded.ownerChanged()) {
+            return Optional.empty();
+        }
+        return Optional.of(recorded.earlier().orElse(reply));
     }
 
-    /** Queue priority: the churn band first, the probability within a band. */
-    private static double priority(RiskBand band, JsonObject risk) {
-        double base = switch (band) {
-            case HIGH -> 3;
-            case MEDIUM -> 2;
-            case UNKNOWN -> 1.5;
-            case LOW -> 1;
-        };
-        return base + risk.getDouble("probability", 0.0);
+    /**
+     * The hand-off notice: the place in the queue and the expected wait, or, when nobody can answer
+     * now (outside business hours, or no agent online), why not and how to get a follow-up.
+     */
+    private JsonObject handoffReply(long position, List<SearchHit> cited, EscalationPolicy.Outcome outcome, long now) {
+        Optional<String> unstaffed = unstaffed(now);
+        String template = unstaffed.isPresent() ? "reply-handoff-unstaffed" : "reply-handoff";
+        String text = unstaffed.isPresent()
+                ? templates.render(template, Map.of("why", unstaffed.get()))
+                : templates.render(template, Map.of("position", Long.toString(position),
+                "wait", Long.toString(escalation.handoffs().expectedWaitMinutes(position, now))));
+        return reply(text, cited, outcome.decision(), outcome.reasons(), template)
+                .put("askForContact", unstaffed.isPresent());
+    }
+
+    /** Why no person can answer now, if none can. */
+    private Optional<String> unstaffed(long now) {
+        if (!escalation.config().hours().isOpen(now)) {
+            return Optional.of("our team is outside its working hours right now");
+        }
+        if (escalation.handoffs().onlineCapacity(now) == 0) {
+            return Optional.of("no one from our team is online right now");
+        }
+        return Optional.empty();
+    }
+
+    /** A customer message while a person is due or in charge: stored for the agent, and no bot reply. */
+    private JsonObject waitingTurn(String conversationId, JsonObject customerMessage, long now) {
+        JsonObject status = status(conversationId, now);
+        String reason = "agent".equals(status.getString("owner")) ? "WITH_PERSON" : "WAITING_FOR_PERSON";
+        JsonObject reply = new JsonObject().put("text", "").put("citations", new JsonArray())
+                .put("decision", Decision.HANDOFF.name()).put("reasons", new JsonArray().add(reason)).put("status", status);
+        Store.Recorded recorded = store.recordTurn(conversationId, new Store.Turn(customerMessage.getString("clientMessageId"),
+                customerMessage, null, reply, "", null, 0, null), escalation.config().auditEntries());
+        return recorded.earlier().orElse(reply);
+    }
+
+    /**
+     * What happens next for the customer: who has the conversation ({@code bot}, {@code queue} or
+     * {@code agent}), the place in the queue and expected wait, and whether anyone can answer now.
+     */
+    JsonObject status(String conversationId, long now) {
+        requeueExpired(now);
+        Map<String, String> conversation = store.conversation(conversationId).orElseThrow();
+        String owner = conversation.getOrDefault("owner", BOT);
+        boolean withAgent = owner.startsWith("agent:");
+        JsonObject status = new JsonObject().put("owner", withAgent ? "agent" : owner.toLowerCase(Locale.ROOT))
+                .put("agentsOnline", escalation.handoffs().online(now).size())
+                .put("open", escalation.config().hours().isOpen(now))
+                .put("askForContact", unstaffed(now).isPresent() && QUEUE.equals(owner))
+                .put("followUpRequested", conversation.containsKey("contact"));
+        if (withAgent) {
+            status.put("agentName", escalation.handoffs().agentName(owner.substring("agent:".length())));
+        }
+        escalation.handoffs().position(conversationId).ifPresent(position -> status.put("position", position)
+                .put("expectedWaitMinutes", escalation.handoffs().expectedWaitMinutes(position, now)));
+        return status;
+    }
+
+    JsonObject status(String conversationId, String token) {
+        authorize(conversationId, token);
+        return status(conversationId, System.currentTimeMillis());
+    }
+
+    /** Returns tickets whose agent's lease ran out to the queue, telling each customer so. */
+    void requeueExpired(long now) {
+        escalation.handoffs().requeueExpired(now, position -> escalation.notices().requeued(position,
+                escalation.handoffs().expectedWaitMinutes(position, now), now));
     }
 
     private JsonObject reply(String text, List<SearchHit> cited, Decision decision, List<String> reasons, String template) {
@@ -175,7 +274,7 @@ final class ChatService {
         }
     }
 
-    private Map<String, String> authorize(String conversationId, String token) {
+    Map<String, String> authorize(String conversationId, String token) {
         Map<String, String> conversation = store.conversation(conversationId)
                 .orElseThrow(() -> new ApiException(404, "conversation_not_found", "no conversation with that id"));
         byte[] expected = conversation.getOrDefault("tokenHash", "").getBytes(StandardCharsets.US_ASCII);

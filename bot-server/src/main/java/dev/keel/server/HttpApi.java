@@ -42,16 +42,16 @@ final class HttpApi {
     private final Vertx vertx;
     private final ChatService chat;
     private final Store store;
-    private final String agentToken;
+    private final AgentApi agents;
     private final KeelMetrics metrics;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    HttpApi(Vertx vertx, ChatService chat, Store store, String agentToken, KeelMetrics metrics) {
+    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, KeelMetrics metrics) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
-        this.agentToken = agentToken;
+        this.agents = agents;
         this.metrics = metrics;
     }
 
@@ -62,8 +62,8 @@ final class HttpApi {
         router.post("/api/v1/conversations").handler(this::openConversation);
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
         router.get("/api/v1/conversations/:id/messages").handler(this::transcript);
-        router.get("/api/v1/handoffs").handler(this::queue);
         new CustomersApi(vertx, chat.churn(), ctx -> true).register(router);
+        agents.register(router);
         router.route("/api/*").handler(ctx -> fail(ctx, new ApiException(404, "not_found", "no such API route")));
 
         router.get("/health/live").handler(HealthCheckHandler.create(vertx)
@@ -144,14 +144,6 @@ final class HttpApi {
                 .onSuccess(messages -> send(ctx, 200, new JsonObject().put("conversationId", id).put("messages", messages)));
     }
 
-    private void queue(RoutingContext ctx) {
-        if (!agentToken.equals(bearer(ctx))) {
-            throw new ApiException(401, "invalid_agent_token", "an agent token is required");
-        }
-        blocking(ctx, () -> store.queue(100))
-                .onSuccess(entries -> send(ctx, 200, new JsonObject().put("handoffs", entries)));
-    }
-
     /** Runs request work on a worker thread, with the request and conversation ids in the log context. */
     private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
         Map<String, String> logContext = logContext(ctx);
@@ -179,7 +171,7 @@ final class HttpApi {
         return context;
     }
 
-    private static String conversationId(RoutingContext ctx) {
+    static String conversationId(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         if (id == null || !CONVERSATION_ID.matcher(id).matches()) {
             throw new ApiException(404, "conversation_not_found", "no conversation with that id");
@@ -187,7 +179,7 @@ final class HttpApi {
         return id;
     }
 
-    private static String bearer(RoutingContext ctx) {
+    static String bearer(RoutingContext ctx) {
         String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;
@@ -195,14 +187,14 @@ final class HttpApi {
         return header.substring(7).strip();
     }
 
-    private static JsonObject requiredJson(RoutingContext ctx) {
+    static JsonObject requiredJson(RoutingContext ctx) {
         if (ctx.body().isEmpty()) {
             throw new ApiException(400, "missing_body", "a JSON object body is required");
         }
         return optionalJson(ctx);
     }
 
-    private static JsonObject optionalJson(RoutingContext ctx) {
+    static JsonObject optionalJson(RoutingContext ctx) {
         if (ctx.body().isEmpty()) {
             return new JsonObject();
         }
@@ -217,7 +209,7 @@ final class HttpApi {
         throw new ApiException(400, "malformed_json", "the body must be a JSON object");
     }
 
-    private static String string(JsonObject body, String field) {
+    static String string(JsonObject body, String field) {
         Object value = body.getValue(field);
         if (value != null && !(value instanceof String)) {
             throw new ApiException(400, "invalid_" + snake(field), field + " must be a string");
@@ -229,7 +221,7 @@ final class HttpApi {
         return field.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
 
-    private static void send(RoutingContext ctx, int status, JsonObject body) {
+    static void send(RoutingContext ctx, int status, JsonObject body) {
         ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
                 .putHeader("Cache-Control", "no-store").end(body.encode());
     }

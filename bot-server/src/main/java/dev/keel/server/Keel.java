@@ -9,7 +9,8 @@ import java.util.Map;
 /** The {@code keel} command line. */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "Keel 0.1.0",
         description = "Customer-support chatbot that knows which customers are about to leave.",
-        subcommands = {ServeCommand.class, ChurnCommand.class, LoadCommand.class})
+        subcommands = {ServeCommand.class, ChurnCommand.class, IntentCommand.class, FrustrationCommand.class,
+                LoadCommand.class})
 public final class Keel implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

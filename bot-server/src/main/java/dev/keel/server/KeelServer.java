@@ -60,7 +60,12 @@ final class KeelServer implements AutoCloseable {
         this.port = port;
     }
 
+    /** Starts with the escalation settings of the environment ({@code KEEL_...} variables). */
     static KeelServer start(Settings settings) throws Exception {
+        return start(settings, EscalationConfig.from(System.getenv(), settings.minAnswerability()));
+    }
+
+    static KeelServer start(Settings settings, EscalationConfig escalation) throws Exception {
         if (!settings.fsync().equals("always") && !settings.fsync().equals("everysec")) {
             throw new IllegalArgumentException("the Redis fsync policy must be always or everysec, not " + settings.fsync());
         }
@@ -94,13 +99,19 @@ final class KeelServer implements AutoCloseable {
             int scored = churn.scoreAll();
             LOG.info("churn scores: {} customers written to Redis in {} ms", scored, (System.nanoTime() - started) / 1_000_000);
 
-            ChatService chat = new ChatService(store, knowledgeBase, churn,
-                    new EscalationPolicy(settings.minAnswerability()), templates);
+            CustomerValue value = CustomerValue.of(table);
+            Handoffs handoffs = new Handoffs(store, escalation);
+            Notices notices = new Notices(templates);
+            ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
+                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value));
+            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value), escalation);
             Vertx vertx = metrics.newVertx();
             resources.add(() -> vertx.close().await());
             vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(store::waitingCount, false)
                     .onSuccess(metrics::handoffsWaiting));
-            HttpApi api = new HttpApi(vertx, chat, store, agentToken(settings.data()), metrics);
+            AgentApi agents = new AgentApi(vertx, desk, chat, agentToken(settings.data()));
+            agents.watchLeases();
+            HttpApi api = new HttpApi(vertx, chat, store, agents, metrics);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port()))
                     .requestHandler(api.router())
                     .listen().await();

@@ -5,9 +5,7 @@ import io.vertx.core.json.JsonObject;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.exceptions.JedisException;
-import redis.clients.jedis.resps.Tuple;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -19,26 +17,38 @@ import java.util.function.Function;
  *
  * <p>Keys: {@code keel:conv:{id}} (hash: token hash, customer, owner, created),
  * {@code keel:conv:{id}:log} (list of messages as JSON), {@code keel:conv:{id}:turns} (hash: client
- * message id to the reply given), {@code keel:handoff:queue} (sorted set of conversation ids by
- * priority) and {@code keel:handoff:{id}} (hash describing the hand-off).
+ * message id to the reply given), {@code keel:conv:{id}:signals} (list of each bot turn's signals and
+ * decision, for agents only), {@value #AUDIT} (capped stream of decisions and hand-off events); the
+ * queue is described in {@link Handoffs}.
  */
 final class Store {
     static final String QUEUE = "keel:handoff:queue";
 
+    static final String AUDIT = "keel:audit";
+
     /**
-     * Records one customer turn at once: the customer's message, the reply and, for a hand-off, the
-     * queue entry. A client message id seen before stores nothing and returns the earlier reply.
+     * Records one customer turn at once: the customer's message, the reply, the turn's signals
+     * (kept for the agent and appended to the audit stream) and, for a hand-off, the queue entry. A
+     * client message id seen before stores nothing and returns the earlier reply. A bot message is
+     * stored only while the conversation still has the owner the turn was decided for; otherwise
+     * nothing is stored and the marker {@code !owner} comes back.
      */
     private static final String RECORD_TURN = """
             local earlier = redis.call('HGET', KEYS[1], ARGV[1])
             if earlier then return earlier end
+            if ARGV[3] ~= '' and redis.call('HGET', KEYS[3], 'owner') ~= ARGV[8] then return '!owner' end
             redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
             redis.call('RPUSH', KEYS[2], ARGV[2])
             if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[3]) end
+            if ARGV[9] ~= '' then
+              redis.call('RPUSH', KEYS[6], ARGV[9])
+              redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[10], '*', 'event', 'decision', 'conversationId', ARGV[7], 'turn', ARGV[9])
+            end
             if ARGV[5] ~= '' then
               redis.call('HSET', KEYS[3], 'owner', 'QUEUE')
               redis.call('ZADD', KEYS[4], 'NX', ARGV[6], ARGV[7])
-              redis.call('HSET', KEYS[5], 'ticket', ARGV[5])
+              redis.call('HDEL', KEYS[5], 'agent', 'disposition')
+              redis.call('HSET', KEYS[5], 'ticket', ARGV[5], 'score', ARGV[6], 'state', 'WAITING')
             end
             return false
             """;
@@ -90,21 +100,47 @@ final class Store {
     }
 
     /**
-     * Stores a turn atomically.
+     * One customer turn to store.
      *
-     * @param botMessage null when the bot writes nothing for this turn
-     * @param handoff    null unless the turn hands the conversation over
-     * @return the reply stored earlier for the same client message id, if there was one
+     * @param botMessage    null when the bot writes nothing for this turn
+     * @param expectedOwner the owner the turn was decided for; a bot message is stored only if it still owns it
+     * @param ticket        null unless the turn hands the conversation over
+     * @param score         the ticket's queue score
+     * @param signals       the turn's signals and decision for the agent and the audit stream, or null
      */
-    Optional<JsonObject> recordTurn(String conversationId, String clientMessageId, JsonObject customerMessage,
-                                    JsonObject botMessage, JsonObject reply, JsonObject handoff, double priority) {
+    record Turn(String clientMessageId, JsonObject customerMessage, JsonObject botMessage, JsonObject reply,
+                String expectedOwner, JsonObject ticket, double score, JsonObject signals) {
+    }
+
+    /** What storing a turn found: an earlier reply for the same client message id, or a change of owner. */
+    record Recorded(Optional<JsonObject> earlier, boolean ownerChanged) {
+    }
+
+    Recorded recordTurn(String conversationId, Turn turn, int auditEntries) {
         String key = conversationKey(conversationId);
-        List<String> keys = List.of(key + ":turns", key + ":log", key, QUEUE, "keel:handoff:" + conversationId);
-        List<String> args = List.of(clientMessageId, customerMessage.encode(),
-                botMessage == null ? "" : botMessage.encode(), reply.encode(),
-                handoff == null ? "" : handoff.encode(), Double.toString(priority), conversationId);
-        Object earlier = call(j -> j.eval(RECORD_TURN, keys, args));
-        return earlier == null ? Optional.empty() : Optional.of(new JsonObject(earlier.toString()));
+        List<String> keys = List.of(key + ":turns", key + ":log", key, QUEUE, "keel:handoff:" + conversationId,
+                key + ":signals", AUDIT);
+        List<String> args = List.of(turn.clientMessageId(), turn.customerMessage().encode(),
+                turn.botMessage() == null ? "" : turn.botMessage().encode(), turn.reply().encode(),
+                turn.ticket() == null ? "" : turn.ticket().encode(), Double.toString(turn.score()), conversationId,
+                turn.expectedOwner(), turn.signals() == null ? "" : turn.signals().encode(), Integer.toString(auditEntries));
+        Object result = call(j -> j.eval(RECORD_TURN, keys, args));
+        if ("!owner".equals(result)) {
+            return new Recorded(Optional.empty(), true);
+        }
+        return new Recorded(result == null ? Optional.empty() : Optional.of(new JsonObject(result.toString())), false);
+    }
+
+    /** The signals of the conversation's bot turns, oldest first. */
+    List<JsonObject> signals(String conversationId) {
+        return call(j -> j.lrange(conversationKey(conversationId) + ":signals", 0, -1)).stream().map(JsonObject::new).toList();
+    }
+
+    /** Appends an event (a claim, a resolution, ...) to the capped audit stream. */
+    void audit(String event, String conversationId, JsonObject details, int auditEntries) {
+        call(j -> j.eval("return redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[1], '*', 'event', ARGV[2], "
+                        + "'conversationId', ARGV[3], 'details', ARGV[4])", List.of(AUDIT),
+                List.of(Integer.toString(auditEntries), event, conversationId, details.encode())));
     }
 
     JsonArray transcript(String conversationId) {
@@ -114,26 +150,8 @@ final class Store {
         return out;
     }
 
-    /** How many hand-offs wait with at least this priority: those a new one will queue behind. */
-    long waitingAtOrAbove(double priority) {
-        return call(j -> j.zcount(QUEUE, priority, Double.POSITIVE_INFINITY));
-    }
-
     long waitingCount() {
         return call(j -> j.zcard(QUEUE));
-    }
-
-    /** The waiting hand-offs, first in line first. */
-    List<JsonObject> queue(int limit) {
-        return call(j -> {
-            List<JsonObject> out = new ArrayList<>();
-            for (Tuple t : j.zrevrangeWithScores(QUEUE, 0, limit - 1L)) {
-                String ticket = j.hget("keel:handoff:" + t.getElement(), "ticket");
-                JsonObject entry = ticket == null ? new JsonObject() : new JsonObject(ticket);
-                out.add(entry.put("conversationId", t.getElement()).put("priority", t.getScore()));
-            }
-            return out;
-        });
     }
 
     boolean ping() {

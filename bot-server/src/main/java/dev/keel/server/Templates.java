@@ -19,13 +19,18 @@ import java.util.regex.Pattern;
  */
 final class Templates {
     /** Each template Keel uses, with the placeholders it must contain. */
-    static final Map<String, Set<String>> REQUIRED = Map.of(
-            "reply-answer", Set.of("title", "passage"),
-            "reply-not-covered", Set.of(),
-            "reply-rephrase", Set.of(),
-            "reply-offer-human", Set.of(),
-            "reply-handoff", Set.of("position"),
-            "reply-waiting", Set.of());
+    static final Map<String, Set<String>> REQUIRED = Map.ofEntries(
+            Map.entry("reply-answer", Set.of("title", "passage")),
+            Map.entry("reply-not-covered", Set.of()),
+            Map.entry("reply-rephrase", Set.of()),
+            Map.entry("reply-offer-human", Set.of()),
+            Map.entry("reply-handoff", Set.of("position", "wait")),
+            Map.entry("reply-handoff-unstaffed", Set.of("why")),
+            Map.entry("notice-agent-joined", Set.of("agent")),
+            Map.entry("notice-back-to-bot", Set.of()),
+            Map.entry("notice-requeued", Set.of("position", "wait")),
+            Map.entry("notice-resolved", Set.of()),
+            Map.entry("notice-follow-up", Set.of("contact")));
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-zA-Z][a-zA-Z0-9_]*)}");
 
     private final Map<String, String> texts;

@@ -134,7 +134,11 @@ final class KeelProcess implements AutoCloseable {
         return JSON.readTree(response.body()).get("messages");
     }
 
-    /** Kills the server at once (SIGKILL), as a crash would: no shutdown hook runs. */
+    int port() {
+        return port;
+    }
+
+    /** Kills the process at once, as a crash would; nothing is shut down cleanly. */
     void kill() throws InterruptedException {
         process.destroyForcibly().waitFor();
     }

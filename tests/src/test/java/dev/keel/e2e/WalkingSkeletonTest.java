@@ -1,8 +1,6 @@
 package dev.keel.e2e;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import org.apache.commons.csv.CSVFormat;
-import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -10,7 +8,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 
-import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -88,9 +85,7 @@ class WalkingSkeletonTest {
     @Test
     @Order(2)
     void highRiskCustomerWhoWantsToCancelIsHandedOffAndQueued() throws Exception {
-        String customer = findCustomer(r -> r.get("Contract").equals("Month-to-month") && Integer.parseInt(r.get("tenure")) <= 2
-                && r.get("InternetService").equals("Fiber optic") && r.get("PaymentMethod").equals("Electronic check")
-                && r.get("Churn").equals("Yes"));
+        String customer = Customers.highRisk(SHARED.resolve("telco-churn/telco_churn_shared.csv"));
         JsonNode conversation = keel.open(customer);
         JsonNode reply = keel.say(conversation, "I want to cancel my contract.", UUID.randomUUID().toString());
         CONVERSATIONS.put(conversation, 2);
@@ -109,8 +104,7 @@ class WalkingSkeletonTest {
     @Test
     @Order(3)
     void lowRiskCustomerAskingHowToGetsAnAnswer() throws Exception {
-        String customer = findCustomer(r -> r.get("Contract").equals("Two year") && Integer.parseInt(r.get("tenure")) >= 60
-                && r.get("Churn").equals("No") && !r.get("InternetService").equals("Fiber optic"));
+        String customer = Customers.lowRisk(SHARED.resolve("telco-churn/telco_churn_shared.csv"));
         JsonNode conversation = keel.open(customer);
         JsonNode reply = keel.say(conversation, "How do I write strikethrough text in GitHub markdown?", UUID.randomUUID().toString());
         CONVERSATIONS.put(conversation, 2);
@@ -153,16 +147,5 @@ class WalkingSkeletonTest {
         List<String> out = new ArrayList<>();
         array.forEach(n -> out.add(n.asText()));
         return out;
-    }
-
-    private static String findCustomer(java.util.function.Predicate<CSVRecord> wanted) throws Exception {
-        try (Reader in = Files.newBufferedReader(SHARED.resolve("telco-churn/telco_churn_shared.csv"))) {
-            for (CSVRecord record : CSVFormat.DEFAULT.builder().setHeader().setSkipHeaderRecord(true).build().parse(in)) {
-                if (wanted.test(record)) {
-                    return record.get("customerID");
-                }
-            }
-        }
-        throw new IllegalStateException("no such customer in the table");
     }
 }

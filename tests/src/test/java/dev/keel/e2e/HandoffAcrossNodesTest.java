@@ -1,0 +1,188 @@
+package dev.keel.e2e;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import redis.embedded.RedisServer;
+
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Two packaged Keel processes sharing one Redis: customers on one node, agents on the other. The
+ * queue follows the churn priority, an agent on the other node claims, chats and resolves while
+ * the bot stays silent, and nothing is lost when an agent vanishes, a node is killed or Redis
+ * restarts.
+ */
+class HandoffAcrossNodesTest {
+    private static final Path ROOT = Path.of("..");
+    private static final Path TABLE = ROOT.resolve("churn/customers/telco_churn.csv");
+    private static final String AGENT_TOKEN = "e2e-agent-token";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    private static Path redisDir;
+    private static int redisPort;
+    private static RedisServer redis;
+    private static KeelProcess customerNode;
+    private static KeelProcess agentNode;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path data = Files.createTempDirectory("keel-nodes");
+        redisDir = Files.createDirectories(data.resolve("redis"));
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            redisPort = socket.getLocalPort();
+        }
+        redis = startRedis();
+        Map<String, String> env = Map.of("REDIS_URL", "redis://127.0.0.1:" + redisPort, "KEEL_AGENT_TOKEN", AGENT_TOKEN,
+                "KEEL_AGENT_LEASE_SECONDS", "5");
+        String[] args = {"--kb", ROOT.resolve("knowledge-base/articles").toString(), "--customers", TABLE.toString()};
+        customerNode = KeelProcess.start(data.resolve("node-a"), env, args);
+        agentNode = KeelProcess.start(data.resolve("node-b"), env, args);
+    }
+
+    private static RedisServer startRedis() throws Exception {
+        RedisServer server = RedisServer.newRedisServer().bind("127.0.0.1").port(redisPort)
+                .setting("dir " + redisDir).setting("appendonly yes").setting("appendfsync always").build();
+        server.start();
+        return server;
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        for (AutoCloseable node : new AutoCloseable[]{customerNode, agentNode}) {
+            if (node != null) {
+                node.close();
+            }
+        }
+        if (redis != null) {
+            redis.stop();
+        }
+    }
+
+    private static HttpResponse<String> agent(KeelProcess node, String method, String path, String agentId, String body)
+            throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/api/v1/agent" + path))
+                .timeout(Duration.ofSeconds(30)).header("Authorization", "Bearer " + AGENT_TOKEN)
+                .header("X-Keel-Agent", agentId).header("Content-Type", "application/json")
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static int act(String action, JsonNode conversation, String agentId, String body) throws Exception {
+        return agent(agentNode, "POST", "/conversations/" + conversation.get("conversationId").asText() + "/" + action,
+                agentId, body).statusCode();
+    }
+
+    private static List<String> queue(KeelProcess node) throws Exception {
+        List<String> ids = new ArrayList<>();
+        KeelProcess.JSON.readTree(agent(node, "GET", "/queue", "watcher", null).body()).get("handoffs")
+                .forEach(h -> ids.add(h.get("conversationId").asText()));
+        return ids;
+    }
+
+    private static List<String> roles(JsonNode messages) {
+        List<String> roles = new ArrayList<>();
+        messages.forEach(m -> roles.add(m.get("role").asText()));
+        return roles;
+    }
+
+    private static void online(String agentId) throws Exception {
+        ObjectNode body = KeelProcess.JSON.createObjectNode().put("name", agentId).put("capacity", 2);
+        assertThat(agent(agentNode, "POST", "/presence", agentId, body.toString()).statusCode()).isEqualTo(200);
+    }
+
+    private static String id(JsonNode conversation) {
+        return conversation.get("conversationId").asText();
+    }
+
+    /** Polls until the condition holds; the deadline only bounds a failing run. */
+    private static void eventually(Callable<Boolean> condition) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (!condition.call()) {
+            assertThat(System.nanoTime()).as("condition not met in time").isLessThan(deadline);
+            Thread.sleep(200);
+        }
+    }
+
+    @Test
+    void theRightCustomerReachesAPersonFirstAndNoneIsLost() throws Exception {
+        online("ana");
+        online("ben");
+        JsonNode low = customerNode.open(Customers.lowRisk(TABLE));
+        JsonNode high = customerNode.open(Customers.highRisk(TABLE));
+        assertThat(customerNode.say(low, "Can I talk to a real person?", "l1").get("decision").asText()).isEqualTo("HANDOFF");
+        assertThat(customerNode.say(high, "I need a human", "h1").get("decision").asText()).isEqualTo("HANDOFF");
+        List<String> order = queue(agentNode);
+        assertThat(order.indexOf(id(high))).isLessThan(order.indexOf(id(low)));
+
+        // Ana on the other node takes the high-risk customer; the bot says nothing from then on
+        assertThat(act("claim", high, "ana", null)).isEqualTo(200);
+        assertThat(act("claim", high, "ben", null)).isEqualTo(409);
+        // Ana's console renews her lease while she works, as a live console does
+        ScheduledExecutorService console = Executors.newSingleThreadScheduledExecutor();
+        console.scheduleWithFixedDelay(() -> {
+            try {
+                act("lease", high, "ana", null);
+            } catch (Exception redisOrNodeBusy) {
+                // the next renewal will do
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+        assertThat(customerNode.say(high, "hello? anyone?", "h2").get("text").asText()).isEmpty();
+        assertThat(act("messages", high, "ana", "{\"text\":\"Hi, Ana here. How can I help?\",\"clientMessageId\":\"a1\"}"))
+                .isEqualTo(200);
+        JsonNode transcript = customerNode.transcript(high);
+        assertThat(transcript.get(transcript.size() - 1).get("role").asText()).isEqualTo("agent");
+        assertThat(customerNode.say(high, "I want to cancel because of the outages", "h3").get("text").asText()).isEmpty();
+        JsonNode view = KeelProcess.JSON.readTree(agent(agentNode, "GET", "/conversations/" + id(high), "ana", null).body());
+        assertThat(view.get("messages").get(view.get("messages").size() - 1).get("text").asText())
+                .isEqualTo("I want to cancel because of the outages");
+
+        // Ben claims the low-risk customer and vanishes: the ticket returns to the queue
+        assertThat(act("claim", low, "ben", null)).isEqualTo(200);
+        assertThat(queue(customerNode)).doesNotContain(id(low));
+        eventually(() -> queue(customerNode).contains(id(low)));
+
+        // the customer's node is killed mid-hand-off: the other node has everything
+        JsonNode third = customerNode.open(null);
+        customerNode.say(third, "let me speak with an agent", "t1");
+        customerNode.kill();
+        assertThat(queue(agentNode)).contains(id(third));
+        assertThat(agentNode.transcript(third)).hasSize(2);
+        assertThat(agentNode.say(third, "still there?", "t2").get("text").asText()).isEmpty();
+
+        // Redis restarts: no acknowledged message or ticket is lost
+        redis.stop();
+        redis = startRedis();
+        eventually(() -> agentNode.get("/health/ready", null).statusCode() == 200);
+        assertThat(queue(agentNode)).contains(id(third), id(low));
+        assertThat(roles(agentNode.transcript(third))).containsExactly("customer", "system", "customer");
+
+        // Ana resolves; no bot message was written after the hand-off
+        console.shutdownNow();
+        console.awaitTermination(10, TimeUnit.SECONDS);
+        assertThat(act("resolve", high, "ana", "{\"disposition\":\"retained\"}")).isEqualTo(200);
+        List<String> highRoles = roles(agentNode.transcript(high));
+        assertThat(highRoles.subList(1, highRoles.size())).doesNotContain("bot");
+        assertThat(highRoles).endsWith("system");
+    }
+}
