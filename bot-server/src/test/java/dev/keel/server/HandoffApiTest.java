@@ -14,8 +14,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -39,13 +37,10 @@ class HandoffApiTest {
 
     @BeforeAll
     static void start() throws Exception {
-        Path data = Files.createTempDirectory("keel-handoff");
-        Path root = Path.of(System.getProperty("keel.root", ".."));
-        Path table = root.resolve("churn/customers/telco_churn.csv");
-        server = KeelServer.start(new KeelServer.Settings("127.0.0.1", 0, root.resolve("knowledge-base/articles"), table,
-                "customerID", "Churn", "Yes", data, null, "everysec", 0.45));
-        agentToken = Files.readString(data.resolve("agent-token")).strip();
-        customers = CustomerTable.load(table, "customerID", "Churn", "Yes");
+        TestKeel.Running running = TestKeel.start(EscalationConfig.defaults());
+        server = running.server();
+        agentToken = running.agentToken();
+        customers = CustomerTable.load(TestKeel.ROOT.resolve("churn/customers/telco_churn.csv"), "customerID", "Churn", "Yes");
     }
 
     @AfterAll
