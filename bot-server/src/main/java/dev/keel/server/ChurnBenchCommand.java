@@ -3,7 +3,6 @@ package dev.keel.server;
 import dev.keel.churn.ChurnModel;
 import dev.keel.churn.ChurnScore;
 import dev.keel.churn.CustomerTable;
-import io.vertx.core.json.JsonObject;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -99,9 +98,9 @@ final class ChurnBenchCommand implements Callable<Integer> {
             }
             long t0 = System.nanoTime();
             long now = System.currentTimeMillis();
-            List<JsonObject> values = new ArrayList<>(batch.size());
+            List<String> values = new ArrayList<>(batch.size());
             for (ChurnScore s : model.scoreAll(batch)) {
-                values.add(ScoreCache.toJson(s, now));
+                values.add(ScoreCache.toJson(s, now).encode());
             }
             long t1 = System.nanoTime();
             cache.writeAll(ids, values);

@@ -62,9 +62,10 @@ final class ChurnCommand implements Runnable {
 
     /**
      * Reads a table to score or explain with a model: the id column defaults to the model's, and the model's label
-     * column is left out of the records when the file has it.
+     * column, when the file has it, is left out of the records and read as the label.
      */
     static CustomerTable tableFor(ChurnModel model, Path data, String idColumn) throws IOException {
-        return CustomerTable.loadForScoring(data, idColumn != null ? idColumn : model.idColumn(), model.labelColumn());
+        return CustomerTable.loadForScoring(data, idColumn != null ? idColumn : model.idColumn(), model.labelColumn(),
+                model.positiveValue());
     }
 }

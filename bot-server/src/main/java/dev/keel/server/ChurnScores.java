@@ -87,9 +87,9 @@ final class ChurnScores {
                     records.add(stored.get(i) != null ? stored.get(i) : customers.record(batch.get(i)).orElseThrow());
                 }
                 long now = System.currentTimeMillis();
-                List<JsonObject> scores = new ArrayList<>(batch.size());
+                List<String> scores = new ArrayList<>(batch.size());
                 for (ChurnScore s : model.scoreAll(records)) {
-                    scores.add(ScoreCache.toJson(s, now));
+                    scores.add(ScoreCache.toJson(s, now).encode());
                 }
                 cache.writeAll(batch, scores);
             } catch (RuntimeException e) {

@@ -93,12 +93,14 @@ final class ScoreCache {
         });
     }
 
-    /** Caches many scores in one pipeline; returns once Redis has acknowledged every write. */
-    void writeAll(List<String> customerIds, List<JsonObject> scores) {
+    /**
+     * Caches many scores, already encoded as JSON, in one pipeline; returns once Redis has acknowledged every write.
+     */
+    void writeAll(List<String> customerIds, List<String> encodedScores) {
         store.call(j -> {
             Pipeline pipeline = j.pipelined();
             for (int i = 0; i < customerIds.size(); i++) {
-                pipeline.set(scoreKey(customerIds.get(i)), scores.get(i).encode(), ttl);
+                pipeline.set(scoreKey(customerIds.get(i)), encodedScores.get(i), ttl);
             }
             pipeline.sync();
             return null;

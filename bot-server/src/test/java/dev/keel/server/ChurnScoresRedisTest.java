@@ -57,7 +57,7 @@ class ChurnScoresRedisTest {
         }
         Path csv = Files.createTempFile("subscribers-x4", ".csv");
         Files.writeString(csv, big);
-        table = CustomerTable.loadForScoring(csv, "subscriber_ref", "cancelled");
+        table = CustomerTable.loadForScoring(csv, "subscriber_ref", "cancelled", null);
         port = freePort();
     }
 

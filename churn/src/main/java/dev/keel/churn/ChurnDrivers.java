@@ -11,8 +11,10 @@ import java.util.TreeMap;
 
 /**
  * What drives churn across a customer table, overall and by segment: the "churn reasons by segment" a support team
- * asks for. Every customer is explained with the model; a column's weight in a group of customers is the mean of its
- * contribution to their churn log-odds, and its typical reason is the description that most often raises their risk.
+ * asks for. Every customer is explained with the model; a column's weight in a group of customers is the mean of how
+ * much it raises their churn log-odds (zero for a customer where it lowers it: contributions are relative to the
+ * average customer, so their plain mean over a whole table is about zero), and its typical reason is the
+ * description that most often raises their risk.
  *
  * <p>Segments are the values of one column; a numeric column is cut into quartiles of the table.
  */
@@ -25,7 +27,8 @@ public final class ChurnDrivers {
     /**
      * @param segmentBy column to segment by, or null for the whole table only
      * @return {@code overall} (drivers of the whole table) and, with a segment column, {@code segments}: per segment
-     *         its size, observed churn rate (when the table is labelled), mean predicted probability and top drivers
+     *         its size, observed churn rate (when the table is labelled), mean predicted probability and top drivers,
+     *         segments with the highest predicted churn first
      * @throws IllegalArgumentException if {@code segmentBy} is not a column of the table
      */
     public static Map<String, Object> of(ChurnModel model, CustomerTable table, String segmentBy) {
@@ -79,7 +82,7 @@ public final class ChurnDrivers {
                     continue;
                 }
                 double[] s = sums.computeIfAbsent(f.feature(), k -> new double[2]);
-                s[0] += f.contribution();
+                s[0] += Math.max(0.0, f.contribution());
                 if (f.contribution() > 0) {
                     s[1]++;
                     reasons.computeIfAbsent(f.feature(), k -> new HashMap<>()).merge(f.description(), 1, Integer::sum);
@@ -95,7 +98,7 @@ public final class ChurnDrivers {
                 .forEach(en -> {
                     Map<String, Object> d = new LinkedHashMap<>();
                     d.put("column", en.getKey());
-                    d.put("meanContribution", en.getValue()[0] / n);
+                    d.put("meanRaise", en.getValue()[0] / n);
                     d.put("raisesRiskFor", en.getValue()[1] / n);
                     d.put("typicalReason", reasons.getOrDefault(en.getKey(), Map.of()).entrySet().stream()
                             .max(Map.Entry.<String, Integer>comparingByValue()
@@ -105,7 +108,9 @@ public final class ChurnDrivers {
                 });
         Map<String, Object> g = new LinkedHashMap<>();
         g.put("customers", n);
-        g.put("observedChurnRate", n == 0 ? 0.0 : (double) churned / n);
+        if (table.positiveValue() != null) {
+            g.put("observedChurnRate", n == 0 ? 0.0 : (double) churned / n);
+        }
         g.put("meanPredicted", n == 0 ? 0.0 : predicted / n);
         g.put("drivers", drivers);
         return g;

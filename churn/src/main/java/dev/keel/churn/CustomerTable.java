@@ -73,21 +73,21 @@ public final class CustomerTable {
             throws IOException {
         requireText(labelColumn, "labelColumn");
         requireText(positiveValue, "positiveValue");
-        return read(csv, idColumn, labelColumn, positiveValue);
+        return read(csv, idColumn, labelColumn, positiveValue, true);
     }
 
     /**
      * Reads customers to score: no label is needed. When the file has a column named {@code labelColumn} (as a
-     * training table does) it is left out of the records; every customer then has no label.
+     * training table does) it is left out of the records, and read as the label when {@code positiveValue} is given.
      */
-    public static CustomerTable loadForScoring(Path csv, String idColumn, String labelColumn) throws IOException {
-        return read(csv, idColumn, labelColumn, null);
+    public static CustomerTable loadForScoring(Path csv, String idColumn, String labelColumn, String positiveValue)
+            throws IOException {
+        return read(csv, idColumn, labelColumn, positiveValue, false);
     }
 
-    private static CustomerTable read(Path csv, String idColumn, String labelColumn, String positiveValue)
-            throws IOException {
+    private static CustomerTable read(Path csv, String idColumn, String labelColumn, String positiveValue,
+                                      boolean labelRequired) throws IOException {
         requireText(idColumn, "idColumn");
-        boolean labelled = positiveValue != null;
         if (idColumn.equals(labelColumn)) {
             throw new IllegalArgumentException("idColumn and labelColumn must differ: " + idColumn);
         }
@@ -96,7 +96,7 @@ public final class CustomerTable {
         if (text.startsWith("\uFEFF")) {
             text = text.substring(1);
         }
-        String positive = labelled ? positiveValue.trim() : null;
+        String positive = positiveValue == null ? null : positiveValue.trim();
 
         CSVFormat format = CSVFormat.DEFAULT.builder()
                 .setHeader()
@@ -106,10 +106,11 @@ public final class CustomerTable {
                 .build();
         try (CSVParser parser = CSVParser.parse(new StringReader(text), format)) {
             List<String> header = parser.getHeaderNames();
+            boolean labelled = positiveValue != null && header.contains(labelColumn);
             if (!header.contains(idColumn)) {
                 throw new IOException(csv + ": id column '" + idColumn + "' not in header " + header);
             }
-            if (labelled && !header.contains(labelColumn)) {
+            if (labelRequired && !header.contains(labelColumn)) {
                 throw new IOException(csv + ": label column '" + labelColumn + "' not in header " + header);
             }
             List<String> columns = new ArrayList<>();
@@ -151,8 +152,8 @@ public final class CustomerTable {
                     labels.put(id, label.equals(positive));
                 }
             }
-            return new CustomerTable(csv, idColumn, labelColumn, positive, columns, ids, records, labels,
-                    sha256Hex(bytes));
+            return new CustomerTable(csv, idColumn, labelColumn, labelled ? positive : null, columns, ids, records,
+                    labels, sha256Hex(bytes));
         } catch (UncheckedIOException e) {
             throw new IOException(csv + ": " + e.getCause().getMessage(), e.getCause());
         } catch (IllegalArgumentException | IllegalStateException e) {
