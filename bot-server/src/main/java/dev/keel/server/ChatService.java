@@ -4,6 +4,10 @@ import dev.keel.churn.RiskBand;
 import dev.keel.kb.KnowledgeBase;
 import dev.keel.kb.SearchHit;
 import dev.keel.kb.SearchResult;
+import dev.keel.server.llm.Answer;
+import dev.keel.server.llm.Answerer;
+import dev.keel.server.llm.Question;
+import dev.keel.server.llm.ReplyStream;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -11,6 +15,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
@@ -26,7 +31,6 @@ import java.util.regex.Pattern;
 final class ChatService {
     static final int MAX_TEXT_CHARS = 4000;
     private static final int MAX_CLIENT_ID_CHARS = 128;
-    private static final int MAX_PASSAGE_CHARS = 700;
     private static final int CITED_ARTICLES = 3;
     private static final Pattern CUSTOMER_ID = Pattern.compile("[A-Za-z0-9._@:-]{1,64}");
 
@@ -35,14 +39,17 @@ final class ChatService {
     private final ChurnScores churn;
     private final EscalationPolicy policy;
     private final Templates templates;
+    private final Answerer answerer;
     private final SecureRandom random = new SecureRandom();
 
-    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, EscalationPolicy policy, Templates templates) {
+    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, EscalationPolicy policy, Templates templates,
+                Answerer answerer) {
         this.store = store;
         this.kb = kb;
         this.churn = churn;
         this.policy = policy;
         this.templates = templates;
+        this.answerer = answerer;
     }
 
     /** Opens a conversation; the token is returned once and only its hash is kept. */
@@ -66,6 +73,11 @@ final class ChatService {
 
     /** Answers one customer message and stores it with its reply before returning the reply. */
     JsonObject turn(String conversationId, String token, String text, String clientMessageId) {
+        return turn(conversationId, token, text, clientMessageId, ReplyStream.NONE);
+    }
+
+    /** As {@link #turn(String, String, String, String)}, passing the reply text on as it is written. */
+    JsonObject turn(String conversationId, String token, String text, String clientMessageId, ReplyStream stream) {
         validate(text, clientMessageId);
         Map<String, String> conversation = authorize(conversationId, token);
         Optional<JsonObject> earlier = store.earlierReply(conversationId, clientMessageId);
@@ -108,13 +120,12 @@ final class ChatService {
             String template = outcome.reasons().contains("NOTHING_TO_SEARCH") ? "reply-rephrase" : "reply-not-covered";
             reply = reply(templates.render(template), cited, outcome.decision(), outcome.reasons(), template);
         } else {
-            SearchHit best = found.hits().get(0);
-            String text1 = templates.render("reply-answer",
-                    Map.of("title", best.title(), "passage", excerpt(best.passage().text())));
-            if (outcome.decision() == Decision.ANSWER_AND_OFFER_HUMAN) {
-                text1 = text1 + "\n\n" + templates.render("reply-offer-human");
-            }
-            reply = reply(text1, cited, outcome.decision(), outcome.reasons(), "reply-answer");
+            Answer answer = answerer.answer(new Question(text, found.hits(),
+                    outcome.decision() == Decision.ANSWER_AND_OFFER_HUMAN, () -> store.transcript(conversationId)), stream);
+            List<String> reasons = new ArrayList<>(outcome.reasons());
+            reasons.addAll(answer.reasons());
+            reply = reply(answer.text(), answer.citations(),
+                    answer.offerHuman() ? Decision.ANSWER_AND_OFFER_HUMAN : outcome.decision(), reasons, answer.template());
         }
         reply.put("answerability", found.answerability());
         JsonObject botMessage = new JsonObject().put("role", "bot").put("text", reply.getString("text"))
@@ -142,16 +153,6 @@ final class ChatService {
         }
         return new JsonObject().put("text", text).put("citations", citations).put("decision", decision.name())
                 .put("reasons", new JsonArray(reasons)).put("template", templates.version(template));
-    }
-
-    /** The start of a passage, cut at a sentence or paragraph end when it is long. */
-    static String excerpt(String passage) {
-        if (passage.length() <= MAX_PASSAGE_CHARS) {
-            return passage;
-        }
-        String head = passage.substring(0, MAX_PASSAGE_CHARS);
-        int cut = Math.max(head.lastIndexOf(". "), head.lastIndexOf("\n"));
-        return (cut > MAX_PASSAGE_CHARS / 2 ? head.substring(0, cut + 1) : head).strip() + " …";
     }
 
     private static void validate(String text, String clientMessageId) {

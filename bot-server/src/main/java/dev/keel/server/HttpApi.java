@@ -45,6 +45,7 @@ final class HttpApi {
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.post("/api/v1/conversations").handler(this::openConversation);
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
+        new StreamingRoute(vertx, chat).register(router);
         router.get("/api/v1/conversations/:id/messages").handler(this::transcript);
         router.get("/api/v1/handoffs").handler(this::queue);
         router.route("/api/*").handler(ctx -> fail(ctx, new ApiException(404, "not_found", "no such API route")));
@@ -99,7 +100,7 @@ final class HttpApi {
         return vertx.executeBlocking(work, false).onFailure(ctx::fail);
     }
 
-    private static String conversationId(RoutingContext ctx) {
+    static String conversationId(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         if (id == null || !CONVERSATION_ID.matcher(id).matches()) {
             throw new ApiException(404, "conversation_not_found", "no conversation with that id");
@@ -107,7 +108,7 @@ final class HttpApi {
         return id;
     }
 
-    private static String bearer(RoutingContext ctx) {
+    static String bearer(RoutingContext ctx) {
         String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;
@@ -115,7 +116,7 @@ final class HttpApi {
         return header.substring(7).strip();
     }
 
-    private static JsonObject requiredJson(RoutingContext ctx) {
+    static JsonObject requiredJson(RoutingContext ctx) {
         if (ctx.body().isEmpty()) {
             throw new ApiException(400, "missing_body", "a JSON object body is required");
         }
@@ -137,7 +138,7 @@ final class HttpApi {
         throw new ApiException(400, "malformed_json", "the body must be a JSON object");
     }
 
-    private static String string(JsonObject body, String field) {
+    static String string(JsonObject body, String field) {
         Object value = body.getValue(field);
         if (value != null && !(value instanceof String)) {
             throw new ApiException(400, "invalid_" + snake(field), field + " must be a string");

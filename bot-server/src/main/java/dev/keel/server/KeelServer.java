@@ -3,6 +3,8 @@ package dev.keel.server;
 import dev.keel.churn.ChurnModel;
 import dev.keel.churn.CustomerTable;
 import dev.keel.kb.KnowledgeBase;
+import dev.keel.server.llm.Llm;
+import dev.keel.server.llm.LlmSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -33,9 +35,17 @@ final class KeelServer implements AutoCloseable {
      *
      * @param redisUrl null or blank to start an embedded Redis under {@code data/redis}
      * @param fsync    the embedded Redis {@code appendfsync} policy, {@code always} or {@code everysec}
+     * @param llm      the language model, or none for extractive answers
      */
     record Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn,
-                    String positive, Path data, String redisUrl, String fsync, double minAnswerability) {
+                    String positive, Path data, String redisUrl, String fsync, double minAnswerability,
+                    LlmSettings llm) {
+        /** Without a model. */
+        Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn,
+                 String positive, Path data, String redisUrl, String fsync, double minAnswerability) {
+            this(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync, minAnswerability,
+                    LlmSettings.none());
+        }
     }
 
     private final List<AutoCloseable> resources;
@@ -77,8 +87,10 @@ final class KeelServer implements AutoCloseable {
             int scored = churn.scoreAll();
             LOG.info("churn scores: {} customers written to Redis in {} ms", scored, (System.nanoTime() - started) / 1_000_000);
 
+            Llm llm = Llm.start(settings.llm(), templates);
+            resources.add(llm);
             ChatService chat = new ChatService(store, knowledgeBase, churn,
-                    new EscalationPolicy(settings.minAnswerability()), templates);
+                    new EscalationPolicy(settings.minAnswerability()), templates, llm.answerer());
             Vertx vertx = Vertx.vertx();
             resources.add(() -> vertx.close().await());
             HttpApi api = new HttpApi(vertx, chat, store, agentToken(settings.data()));

@@ -1,9 +1,12 @@
 package dev.keel.server;
 
+import dev.keel.server.llm.LlmSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -46,10 +49,29 @@ final class ServeCommand implements Callable<Integer> {
             description = "Below this retrieval answerability the bot says the knowledge base does not cover the question (default: ${DEFAULT-VALUE}).")
     double minAnswerability;
 
+    @Option(names = "--llm-provider", defaultValue = "${env:LLM_PROVIDER:-none}",
+            description = "Language model provider: openai (any OpenAI-compatible endpoint), ollama or none (default: ${DEFAULT-VALUE}).")
+    String llmProvider;
+
+    @Option(names = "--llm-base-url", defaultValue = "${env:LLM_BASE_URL}",
+            description = "Model endpoint; defaults to the provider's usual address.")
+    String llmBaseUrl;
+
+    @Option(names = "--llm-model", defaultValue = "${env:LLM_MODEL}", description = "Model name.")
+    String llmModel;
+
     @Override
     public Integer call() throws Exception {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("LLM_PROVIDER", llmProvider);
+        if (llmBaseUrl != null) {
+            env.put("LLM_BASE_URL", llmBaseUrl);
+        }
+        if (llmModel != null) {
+            env.put("LLM_MODEL", llmModel);
+        }
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
-                positive, data, System.getenv("REDIS_URL"), fsync, minAnswerability));
+                positive, data, System.getenv("REDIS_URL"), fsync, minAnswerability, LlmSettings.fromEnvironment(env)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
