@@ -164,6 +164,13 @@ class StreamingRouteTest {
         assertThat(storedBotMessage(conversation).getString("text")).isEqualTo(reply.getString("text"))
                 .startsWith("Here is what our help article");
         assertThat(calls()).isEqualTo(1);
+
+        wire.resetAll();
+        wire.stubFor(post(urlPathEqualTo(CHAT)).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "text/event-stream").withBody(ModelStub.openAiStream(ModelStub.pieces(GROUNDED)))));
+        List<Event> next = stream(conversation, PAUSE, "m2");
+        assertThat(next.get(next.size() - 1).name()).isEqualTo("end");
+        assertThat(next.get(next.size() - 1).data().getJsonObject("reply").getJsonArray("reasons")).contains("LLM_ANSWER");
     }
 
     @Test

@@ -5,7 +5,7 @@ import io.vertx.core.json.JsonObject;
 
 import java.util.List;
 
-/** Response bodies in the providers' real wire formats, for WireMock to serve. */
+/** Response bodies in the providers' real wire formats, for a local stub of a model: the benchmark serves them, and the tests. */
 public final class ModelStub {
     private ModelStub() {
     }
