@@ -10,10 +10,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import java.io.BufferedReader;
+import java.io.InputStream;
+import java.io.InputStreamReader;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -171,6 +175,36 @@ class StreamingRouteTest {
         List<Event> next = stream(conversation, PAUSE, "m2");
         assertThat(next.get(next.size() - 1).name()).isEqualTo("end");
         assertThat(next.get(next.size() - 1).data().getJsonObject("reply").getJsonArray("reasons")).contains("LLM_ANSWER");
+    }
+
+    @Test
+    void aCustomerWhoLeavesCancelsTheModelCallAndTheTurnStillGetsOneReply() throws Exception {
+        wire.stubFor(post(urlPathEqualTo(CHAT)).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "text/event-stream")
+                .withBody(ModelStub.openAiStream(ModelStub.pieces(GROUNDED + " And then a great deal more text follows.")))
+                .withChunkedDribbleDelay(40, 20_000)));
+        JsonObject conversation = open();
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path(conversation) + "/stream"))
+                .header("Authorization", "Bearer " + conversation.getString("token"))
+                .POST(HttpRequest.BodyPublishers.ofString(new JsonObject().put("text", PAUSE).put("clientMessageId", "m1").encode()))
+                .build();
+        HttpResponse<InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
+        try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
+            String line = in.readLine();
+            while (line != null && !line.equals("event: delta")) {
+                line = in.readLine();
+            }
+        }
+        JsonObject stored = null;
+        for (int i = 0; i < 400 && stored == null; i++) {
+            JsonArray messages = new JsonObject(send(path(conversation), conversation.getString("token"), null).body())
+                    .getJsonArray("messages");
+            stored = messages.size() == 2 ? messages.getJsonObject(1) : null;
+            Thread.sleep(50);
+        }
+        assertThat(stored).isNotNull();
+        assertThat(stored.getJsonArray("reasons")).contains("LLM_FALLBACK", "LLM_CANCELLED");
+        assertThat(calls()).isEqualTo(1);
     }
 
     @Test

@@ -24,19 +24,17 @@ final class LlmAnswerer implements Answerer {
     private final ExtractiveAnswerer fallback;
     private final LlmSettings settings;
     private final LlmMetrics metrics;
-    private final String canary;
-    private final String instructions;
+    private final ReplyGuard.Secrets secrets;
 
     LlmAnswerer(LlmClient client, PromptTemplates templates, LlmSettings settings, LlmMetrics metrics, String canary) {
         this.client = client;
         this.templates = templates;
         this.settings = settings;
         this.metrics = metrics;
-        this.canary = canary;
         this.prompts = new PromptBuilder(templates, canary, settings);
         this.fallback = new ExtractiveAnswerer(templates);
-        this.instructions = prompts.systemPrompt() + "\n"
-                + templates.render(PromptBuilder.ANSWER, Map.of("passages", "", "question", ""));
+        this.secrets = new ReplyGuard.Secrets(canary, prompts.systemPrompt() + "\n"
+                + templates.render(PromptBuilder.ANSWER, Map.of("passages", "", "question", "")));
     }
 
     @Override
@@ -45,7 +43,7 @@ final class LlmAnswerer implements Answerer {
         if (prompt.messages().isEmpty()) {
             return fallback.answer(question, question.offerHuman(), List.of("LLM_CONTEXT_TOO_SMALL"));
         }
-        ReplyGuard guard = new ReplyGuard(canary, instructions, question.hits(), settings.allowedLinkHosts());
+        ReplyGuard guard = new ReplyGuard(secrets, question.hits(), settings.allowedLinkHosts());
         StringBuilder shown = new StringBuilder();
         if (prompt.truncated()) {
             shown.append(templates.render("reply-truncated", Map.of())).append("\n\n");

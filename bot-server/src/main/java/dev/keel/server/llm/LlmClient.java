@@ -10,7 +10,6 @@ import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executors;
@@ -89,6 +88,10 @@ final class LlmClient implements AutoCloseable {
                 ChatResponse response = call.run(messages, stream, gone);
                 breaker.success();
                 return response;
+            } catch (RuntimeException stop) {
+                // onText stopped a reply the model was writing fine
+                breaker.success();
+                throw stop;
             } catch (Failure failure) {
                 UpstreamError error = failure.error();
                 if (error.kind() == UpstreamError.Kind.CANCELLED) {

@@ -60,18 +60,32 @@ final class ReplyGuard {
         }
     }
 
-    private final String canary;
-    private final Set<String> promptRuns;
+    /** What a reply must not give away, prepared once: the canary and every eight-word run of the instructions. */
+    static final class Secrets {
+        private final String canary;
+        private final Set<String> runs;
+
+        Secrets(String canary, String instructions) {
+            this.canary = squash(canary);
+            this.runs = runs(words(instructions));
+        }
+    }
+
+    /** How much released text is checked again with each new piece: enough for any phrase checked for. */
+    private static final int OVERLAP_CHARS = 200;
+
+    private final Secrets secrets;
     private final Set<String> groundedNumbers;
     private final Set<String> retrievedIds;
     private final Set<String> allowedHosts;
     private final Set<String> cited = new LinkedHashSet<>();
+    /** The tail of the text released so far. */
     private final StringBuilder released = new StringBuilder();
+    private final List<String> releasedWords = new ArrayList<>();
     private final StringBuilder held = new StringBuilder();
 
-    ReplyGuard(String canary, String instructions, List<SearchHit> hits, List<String> allowedHosts) {
-        this.canary = squash(canary);
-        this.promptRuns = runs(words(instructions));
+    ReplyGuard(Secrets secrets, List<SearchHit> hits, List<String> allowedHosts) {
+        this.secrets = secrets;
         this.groundedNumbers = new HashSet<>();
         this.retrievedIds = new HashSet<>();
         for (SearchHit hit : hits) {
@@ -125,32 +139,44 @@ final class ReplyGuard {
     }
 
     private String release(String chunk) {
-        String raw = released + chunk;
-        check(raw);
+        check(chunk);
         String safe = render(chunk);
         released.append(chunk);
+        if (released.length() > 2 * OVERLAP_CHARS) {
+            released.delete(0, released.length() - OVERLAP_CHARS);
+        }
         return safe;
     }
 
-    private void check(String text) {
-        if (squash(text).contains(canary)) {
+    /**
+     * Checks a new piece against the text before it. Pieces end at word boundaries, so a number is
+     * never split; phrases that may span pieces are checked on the piece with the tail of what came
+     * before, and runs of words on the last seven released words followed by the new ones.
+     */
+    private void check(String chunk) {
+        String window = released.substring(Math.max(0, released.length() - OVERLAP_CHARS)) + chunk;
+        if (squash(window).contains(secrets.canary)) {
             throw new Violation(Reason.PROMPT_LEAK, "the reply contains the canary");
         }
-        List<String> words = words(text);
-        for (String run : runs(words)) {
-            if (promptRuns.contains(run)) {
+        List<String> fresh = words(chunk);
+        List<String> recent = new ArrayList<>(releasedWords.subList(Math.max(0, releasedWords.size() - (RUN_WORDS - 1)),
+                releasedWords.size()));
+        recent.addAll(fresh);
+        for (String run : runs(recent)) {
+            if (secrets.runs.contains(run)) {
                 throw new Violation(Reason.PROMPT_LEAK, "the reply repeats the instructions");
             }
         }
-        for (String number : numbers(text)) {
+        for (String number : numbers(chunk)) {
             if (!groundedNumbers.contains(number)) {
                 throw new Violation(Reason.UNGROUNDED_NUMBER, "'" + number + "' is in no retrieved passage");
             }
         }
-        Matcher promise = PROMISE.matcher(text);
+        Matcher promise = PROMISE.matcher(window);
         if (promise.find()) {
             throw new Violation(Reason.PROMISE, "'" + promise.group() + "'");
         }
+        releasedWords.addAll(fresh);
     }
 
     /** Plain text only: citations out, images and HTML out, links only to allowed hosts. */
