@@ -98,7 +98,8 @@ final class StreamingRoute {
         @Override
         public void delta(String text) {
             context.runOnContext(v -> {
-                if (gone.isDone()) {
+                // a late piece from an abandoned model call may come after the reply was sent
+                if (gone.isDone() || response.ended()) {
                     return;
                 }
                 start();
