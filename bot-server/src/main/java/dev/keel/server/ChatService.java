@@ -4,6 +4,14 @@ import dev.keel.churn.RiskBand;
 import dev.keel.kb.KnowledgeBase;
 import dev.keel.kb.SearchHit;
 import dev.keel.kb.SearchResult;
+import dev.keel.server.llm.Answer;
+import dev.keel.server.llm.Answerer;
+import dev.keel.server.llm.Question;
+import dev.keel.server.llm.ReplyStream;
+import dev.keel.server.llm.Answer;
+import dev.keel.server.llm.Answerer;
+import dev.keel.server.llm.Question;
+import dev.keel.server.llm.ReplyStream;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -11,6 +19,8 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.util.ArrayList;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Locale;
 import java.util.List;
@@ -28,7 +38,6 @@ import java.util.regex.Pattern;
 final class ChatService {
     static final int MAX_TEXT_CHARS = 4000;
     private static final int MAX_CLIENT_ID_CHARS = 128;
-    private static final int MAX_PASSAGE_CHARS = 700;
     private static final int CITED_ARTICLES = 3;
     private static final String BOT = "BOT";
     private static final String QUEUE = "QUEUE";
@@ -39,6 +48,7 @@ final class ChatService {
     private final ChurnScores churn;
     private final Templates templates;
     private final Escalation escalation;
+    private final Answerer answerer;
     private final SecureRandom random = new SecureRandom();
 
     /**
@@ -50,12 +60,14 @@ final class ChatService {
                       Notices notices, CustomerValue value) {
     }
 
-    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, Templates templates, Escalation escalation) {
+    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, Templates templates, Escalation escalation,
+                Answerer answerer) {
         this.store = store;
         this.kb = kb;
         this.churn = churn;
         this.templates = templates;
         this.escalation = escalation;
+        this.answerer = answerer;
     }
 
     /** The churn scores this service reads. */
@@ -88,6 +100,11 @@ final class ChatService {
      * the bot writes nothing.
      */
     JsonObject turn(String conversationId, String token, String rawText, String clientMessageId) {
+        return turn(conversationId, token, rawText, clientMessageId, ReplyStream.NONE);
+    }
+
+    /** As {@link #turn(String, String, String, String)}, passing the reply text on as it is written. */
+    JsonObject turn(String conversationId, String token, String rawText, String clientMessageId, ReplyStream stream) {
         validate(rawText, clientMessageId);
         Map<String, String> conversation = authorize(conversationId, token);
         Optional<JsonObject> earlier = store.earlierReply(conversationId, clientMessageId);
@@ -99,7 +116,7 @@ final class ChatService {
         JsonObject customerMessage = new JsonObject().put("role", "customer").put("text", text)
                 .put("clientMessageId", clientMessageId).put("at", now);
         if (BOT.equals(conversation.get("owner"))) {
-            Optional<JsonObject> answered = botTurn(conversationId, conversation.get("customerId"), text, customerMessage, now);
+            Optional<JsonObject> answered = botTurn(conversationId, conversation.get("customerId"), text, customerMessage, now, stream);
             if (answered.isPresent()) {
                 return answered.get();
             }
@@ -109,7 +126,7 @@ final class ChatService {
 
     /** The bot's turn; empty when a person took the conversation over while it was being decided. */
     private Optional<JsonObject> botTurn(String conversationId, String customerId, String text, JsonObject customerMessage,
-                                         long now) {
+                                         long now, ReplyStream stream) {
         EscalationPolicy policy = escalation.policy();
         SearchResult found = kb.search(text, CITED_ARTICLES);
         IntentClassifier.Reading intent = escalation.intents().read(text);
@@ -134,16 +151,16 @@ final class ChatService {
                     .put("reasons", new JsonArray(outcome.reasons())).put("risk", risk)
                     .put("monthlyCharges", value.isPresent() ? value.getAsDouble() : null).put("createdAt", now);
         } else if (!answerable) {
-            String template = outcome.reasons().contains("NOTHING_TO_SEARCH") ? "reply-rephrase" : "reply-not-covered";
+            String template = outcome.reasons().contains("NOTHING_TO_SEARCH") ? "reply-rephrase"
+                    : outcome.reasons().contains("OFF_TOPIC") ? "reply-off-topic" : "reply-not-covered";
             reply = reply(templates.render(template), cited, outcome.decision(), outcome.reasons(), template);
         } else {
-            SearchHit best = found.hits().get(0);
-            String answer = templates.render("reply-answer",
-                    Map.of("title", best.title(), "passage", excerpt(best.passage().text())));
-            if (outcome.decision() == Decision.ANSWER_AND_OFFER_HUMAN) {
-                answer = answer + "\n\n" + templates.render("reply-offer-human");
-            }
-            reply = reply(answer, cited, outcome.decision(), outcome.reasons(), "reply-answer");
+            Answer answer = answerer.answer(new Question(text, found.hits(),
+                    outcome.decision() == Decision.ANSWER_AND_OFFER_HUMAN, () -> store.transcript(conversationId)), stream);
+            List<String> reasons = new ArrayList<>(outcome.reasons());
+            reasons.addAll(answer.reasons());
+            reply = reply(answer.text(), answer.citations(),
+                    answer.offerHuman() ? Decision.ANSWER_AND_OFFER_HUMAN : outcome.decision(), reasons, answer.template());
         }
         reply.put("answerability", found.answerability());
         // the hand-off notice is a system message: it tells what happens next, it is not a bot answer
@@ -246,16 +263,6 @@ final class ChatService {
         }
         return new JsonObject().put("text", text).put("citations", citations).put("decision", decision.name())
                 .put("reasons", new JsonArray(reasons)).put("template", templates.version(template));
-    }
-
-    /** The start of a passage, cut at a sentence or paragraph end when it is long. */
-    static String excerpt(String passage) {
-        if (passage.length() <= MAX_PASSAGE_CHARS) {
-            return passage;
-        }
-        String head = passage.substring(0, MAX_PASSAGE_CHARS);
-        int cut = Math.max(head.lastIndexOf(". "), head.lastIndexOf("\n"));
-        return (cut > MAX_PASSAGE_CHARS / 2 ? head.substring(0, cut + 1) : head).strip() + " …";
     }
 
     private static void validate(String text, String clientMessageId) {

@@ -61,6 +61,7 @@ final class HttpApi {
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.post("/api/v1/conversations").handler(this::openConversation);
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
+        new StreamingRoute(vertx, chat).register(router);
         router.get("/api/v1/conversations/:id/messages").handler(this::transcript);
         new CustomersApi(vertx, chat.churn(), ctx -> true).register(router);
         agents.register(router);

@@ -3,6 +3,8 @@ package dev.keel.server;
 import dev.keel.churn.ChurnModel;
 import dev.keel.churn.CustomerTable;
 import dev.keel.kb.KnowledgeBase;
+import dev.keel.server.llm.Llm;
+import dev.keel.server.llm.LlmSettings;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
@@ -33,15 +35,22 @@ final class KeelServer implements AutoCloseable {
      *
      * @param redisUrl null or blank to start an embedded Redis under {@code data/redis}
      * @param fsync    the embedded Redis {@code appendfsync} policy, {@code always} or {@code everysec}
+     * @param llm      the language model, or none for extractive answers
      */
     record Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn,
                     String positive, Path data, String redisUrl, String fsync, double minAnswerability,
-                    Double churnHighThreshold, Double churnMediumThreshold) {
-        /** Settings with the churn band thresholds the model was trained with. */
+                    Double churnHighThreshold, Double churnMediumThreshold, LlmSettings llm) {
+        /** Settings with the churn band thresholds the model was trained with, and no language model. */
         Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn, String positive,
                  Path data, String redisUrl, String fsync, double minAnswerability) {
             this(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync, minAnswerability,
-                    null, null);
+                    null, null, LlmSettings.none());
+        }
+
+        /** The same settings, answering through this language model. */
+        Settings withLlm(LlmSettings model) {
+            return new Settings(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync,
+                    minAnswerability, churnHighThreshold, churnMediumThreshold, model);
         }
     }
 
@@ -102,8 +111,10 @@ final class KeelServer implements AutoCloseable {
             CustomerValue value = CustomerValue.of(table);
             Handoffs handoffs = new Handoffs(store, escalation);
             Notices notices = new Notices(templates);
+            Llm llm = Llm.start(settings.llm(), templates);
+            resources.add(llm);
             ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
-                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value));
+                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value), llm.answerer());
             AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value), escalation);
             Vertx vertx = metrics.newVertx();
             resources.add(() -> vertx.close().await());

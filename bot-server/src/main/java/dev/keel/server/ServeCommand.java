@@ -1,9 +1,12 @@
 package dev.keel.server;
 
+import dev.keel.server.llm.LlmSettings;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 
@@ -64,10 +67,29 @@ final class ServeCommand implements Callable<Integer> {
             description = "Churn probability from which a customer is medium risk (default: the model's, the base churn rate).")
     Double churnMedium;
 
+    @Option(names = "--llm-provider", defaultValue = "none",
+            description = "Language model provider: openai (any OpenAI-compatible endpoint), ollama or none (default: ${DEFAULT-VALUE}).")
+    String llmProvider;
+
+    @Option(names = "--llm-base-url",
+            description = "Model endpoint; defaults to the provider's usual address.")
+    String llmBaseUrl;
+
+    @Option(names = "--llm-model", description = "Model name.")
+    String llmModel;
+
     @Override
     public Integer call() throws Exception {
+        Map<String, String> env = new HashMap<>(System.getenv());
+        env.put("LLM_PROVIDER", llmProvider);
+        if (llmBaseUrl != null) {
+            env.put("LLM_BASE_URL", llmBaseUrl);
+        }
+        if (llmModel != null) {
+            env.put("LLM_MODEL", llmModel);
+        }
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
-                positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium));
+                positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium, LlmSettings.fromEnvironment(env)));
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

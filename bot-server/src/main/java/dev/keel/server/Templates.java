@@ -1,5 +1,7 @@
 package dev.keel.server;
 
+import dev.keel.server.llm.PromptTemplates;
+
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
@@ -17,12 +19,13 @@ import java.util.regex.Pattern;
  * loaded and checked once at start-up so that a broken template stops Keel from starting rather
  * than producing a broken reply later.
  */
-final class Templates {
+final class Templates implements PromptTemplates {
     /** Each template Keel uses, with the placeholders it must contain. */
     static final Map<String, Set<String>> REQUIRED = Map.ofEntries(
             Map.entry("reply-answer", Set.of("title", "passage")),
             Map.entry("reply-not-covered", Set.of()),
             Map.entry("reply-rephrase", Set.of()),
+            Map.entry("reply-off-topic", Set.of()),
             Map.entry("reply-offer-human", Set.of()),
             Map.entry("reply-handoff", Set.of("position", "wait")),
             Map.entry("reply-handoff-unstaffed", Set.of("why")),
@@ -30,7 +33,13 @@ final class Templates {
             Map.entry("notice-back-to-bot", Set.of()),
             Map.entry("notice-requeued", Set.of("position", "wait")),
             Map.entry("notice-resolved", Set.of()),
-            Map.entry("notice-follow-up", Set.of("contact")));
+            Map.entry("notice-follow-up", Set.of("contact")),
+            Map.entry("llm-system", Set.of("canary")),
+            Map.entry("llm-answer", Set.of("passages", "question")),
+            Map.entry("reply-self-description", Set.of()),
+            Map.entry("reply-truncated", Set.of()),
+            Map.entry("agent-handoff-summary", Set.of("reasons", "transcript")),
+            Map.entry("agent-suggested-reply", Set.of("passages", "transcript")));
     private static final Pattern PLACEHOLDER = Pattern.compile("\\{([a-zA-Z][a-zA-Z0-9_]*)}");
 
     private final Map<String, String> texts;
@@ -65,7 +74,8 @@ final class Templates {
     }
 
     /** Fills a template. Values are inserted literally; they are never read as templates themselves. */
-    String render(String name, Map<String, String> values) {
+    @Override
+    public String render(String name, Map<String, String> values) {
         String text = texts.get(name);
         if (text == null) {
             throw new IllegalArgumentException("no template named " + name);
@@ -84,7 +94,8 @@ final class Templates {
     }
 
     /** The template's name with a digest of its text, recorded with each reply it produced. */
-    String version(String name) {
+    @Override
+    public String version(String name) {
         return versions.get(name);
     }
 

@@ -1,0 +1,56 @@
+package dev.keel.server.llm;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.security.SecureRandom;
+import java.util.HexFormat;
+
+/**
+ * The answerer Keel runs with, chosen by {@link LlmSettings}: extractive without a model, the
+ * model with the extractive answer as its fallback otherwise. Closing it stops the model's threads.
+ */
+public final class Llm implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Llm.class);
+
+    private final Answerer answerer;
+    private final LlmMetrics metrics;
+    private final AutoCloseable resources;
+
+    private Llm(Answerer answerer, LlmMetrics metrics, AutoCloseable resources) {
+        this.answerer = answerer;
+        this.metrics = metrics;
+        this.resources = resources;
+    }
+
+    public static Llm start(LlmSettings settings, PromptTemplates templates) {
+        LlmMetrics metrics = new LlmMetrics();
+        if (!settings.enabled()) {
+            return new Llm(new ExtractiveAnswerer(templates), metrics, () -> { });
+        }
+        Upstream upstream = new Upstream(settings);
+        CircuitBreaker breaker = new CircuitBreaker(settings.breakerFailures(), settings.breakerOpenFor(), System::nanoTime);
+        LlmClient client = new LlmClient(settings, upstream, breaker, metrics);
+        byte[] secret = new byte[4];
+        new SecureRandom().nextBytes(secret);
+        String canary = "CANARY-" + HexFormat.of().formatHex(secret);
+        LOG.info("answers by {} model {} at {}", settings.provider(), settings.model(), settings.baseUrl());
+        return new Llm(new LlmAnswerer(client, templates, settings, metrics, canary), metrics, () -> {
+            client.close();
+            upstream.close();
+        });
+    }
+
+    public Answerer answerer() {
+        return answerer;
+    }
+
+    public LlmMetrics metrics() {
+        return metrics;
+    }
+
+    @Override
+    public void close() throws Exception {
+        resources.close();
+    }
+}
