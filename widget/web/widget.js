@@ -95,7 +95,7 @@
       });
   }
 
-  function ensureConversation(customerId) {
+  function ensureConversation(identity) {
     if (conversation) { return Promise.resolve(conversation); }
     var saved = null;
     try { saved = JSON.parse(sessionStorage.getItem(storeKey)); } catch (e) { saved = null; }
@@ -104,9 +104,9 @@
       return api('GET', '/api/v1/conversations/' + conversation.conversationId + '/messages').then(function (t) {
         t.messages.forEach(function (m) { show(m.role, m.text, m.citations); });
         return conversation;
-      }).catch(function () { conversation = null; sessionStorage.removeItem(storeKey); return ensureConversation(customerId); });
+      }).catch(function () { conversation = null; sessionStorage.removeItem(storeKey); return ensureConversation(identity); });
     }
-    return api('POST', '/api/v1/conversations', customerId ? { customerId: customerId } : {}).then(function (c) {
+    return api('POST', '/api/v1/conversations', identity || {}).then(function (c) {
       conversation = c;
       sessionStorage.setItem(storeKey, JSON.stringify(c));
       return c;
@@ -130,13 +130,14 @@
   }
 
   window.KeelWidget = {
-    restart: function (customerId) {
+    // identity: null for an anonymous visitor, or {identityToken: '<JWT your backend signed>'}
+    restart: function (identity) {
       sessionStorage.removeItem(storeKey);
       conversation = null;
       log.textContent = '';
       panel.classList.add('open');
       launcher.setAttribute('aria-expanded', 'true');
-      return ensureConversation(customerId);
+      return ensureConversation(identity);
     }
   };
 })();

@@ -11,7 +11,9 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,28 +37,48 @@ final class ChatService {
     private final ChurnScores churn;
     private final EscalationPolicy policy;
     private final Templates templates;
+    private final Duration tokenTtl;
     private final SecureRandom random = new SecureRandom();
 
-    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, EscalationPolicy policy, Templates templates) {
+    /** @param tokenTtl how long a conversation's token is accepted after the conversation opens */
+    ChatService(Store store, KnowledgeBase kb, ChurnScores churn, EscalationPolicy policy, Templates templates,
+                Duration tokenTtl) {
         this.store = store;
         this.kb = kb;
         this.churn = churn;
         this.policy = policy;
         this.templates = templates;
+        this.tokenTtl = tokenTtl;
     }
 
-    /** Opens a conversation; the token is returned once and only its hash is kept. */
-    JsonObject open(String customerId) {
-        if (customerId != null && !CUSTOMER_ID.matcher(customerId).matches()) {
-            throw new ApiException(400, "invalid_customer_id",
-                    "customerId must be 1 to 64 letters, digits or . _ @ : -");
+    /**
+     * Opens a conversation; the token is returned once and only its hash is kept. Only a verified
+     * customer id is stored as {@code customerId}, the one that churn scores and history are read by;
+     * an id the visitor merely claimed is kept as {@code claimedCustomerId}, which nothing reads.
+     */
+    JsonObject open(CustomerIdentity.Who who) {
+        for (String customerId : new String[]{who.customerId(), who.claimedCustomerId()}) {
+            if (customerId != null && !CUSTOMER_ID.matcher(customerId).matches()) {
+                throw new ApiException(400, "invalid_customer_id",
+                        "customerId must be 1 to 64 letters, digits or . _ @ : -");
+            }
         }
         String id = UUID.randomUUID().toString();
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        store.createConversation(id, sha256(token), customerId, System.currentTimeMillis());
-        return new JsonObject().put("conversationId", id).put("token", token);
+        long now = System.currentTimeMillis();
+        Map<String, String> fields = new HashMap<>(Map.of("tokenHash", sha256(token), "owner", "BOT",
+                "createdAt", Long.toString(now), "tokenExpiresAt", Long.toString(now + tokenTtl.toMillis()),
+                "identity", who.verified() ? "verified" : "unverified"));
+        if (who.verified()) {
+            fields.put("customerId", who.customerId());
+        } else if (who.claimedCustomerId() != null) {
+            fields.put("claimedCustomerId", who.claimedCustomerId());
+        }
+        store.createConversation(id, fields);
+        return new JsonObject().put("conversationId", id).put("token", token)
+                .put("identity", fields.get("identity")).put("tokenExpiresAt", now + tokenTtl.toMillis());
     }
 
     JsonArray transcript(String conversationId, String token) {
@@ -101,6 +123,7 @@ final class ChatService {
                     cited, outcome.decision(), outcome.reasons(), "reply-handoff");
             handoff = new JsonObject().put("conversationId", conversationId)
                     .put("customerId", conversation.get("customerId"))
+                    .put("identity", conversation.getOrDefault("identity", "unverified"))
                     .put("reasons", new JsonArray(outcome.reasons()))
                     .put("risk", risk)
                     .put("createdAt", now);
@@ -161,6 +184,9 @@ final class ChatService {
         if (text.codePointCount(0, text.length()) > MAX_TEXT_CHARS) {
             throw new ApiException(413, "text_too_long", "text is longer than " + MAX_TEXT_CHARS + " characters");
         }
+        if (hasControlCharacters(text)) {
+            throw new ApiException(400, "invalid_text", "text must not contain control characters such as NUL");
+        }
         if (clientMessageId == null || clientMessageId.isBlank()) {
             throw new ApiException(400, "missing_client_message_id", "clientMessageId is required and must not be blank");
         }
@@ -170,6 +196,11 @@ final class ChatService {
         }
     }
 
+    /** Control characters other than tab and line ends have no place in a chat message. */
+    private static boolean hasControlCharacters(String text) {
+        return text.chars().anyMatch(c -> Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r');
+    }
+
     private Map<String, String> authorize(String conversationId, String token) {
         Map<String, String> conversation = store.conversation(conversationId)
                 .orElseThrow(() -> new ApiException(404, "conversation_not_found", "no conversation with that id"));
@@ -177,6 +208,10 @@ final class ChatService {
         byte[] given = token == null ? new byte[0] : sha256(token).getBytes(StandardCharsets.US_ASCII);
         if (!MessageDigest.isEqual(expected, given)) {
             throw new ApiException(401, "invalid_token", "the conversation token is missing or wrong");
+        }
+        long expiresAt = Long.parseLong(conversation.getOrDefault("tokenExpiresAt", "0"));
+        if (System.currentTimeMillis() >= expiresAt) {
+            throw new ApiException(401, "token_expired", "the conversation token has expired; open a new conversation");
         }
         return conversation;
     }

@@ -42,27 +42,43 @@ final class HttpApi {
     private final Vertx vertx;
     private final ChatService chat;
     private final Store store;
-    private final String agentToken;
     private final KeelMetrics metrics;
+    private final EdgePolicy edge;
+    private final ConsoleAuth auth;
+    private final CustomerIdentity identity;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    HttpApi(Vertx vertx, ChatService chat, Store store, String agentToken, KeelMetrics metrics) {
+    /** @param serviceToken the machine-to-machine agent bearer token, or null for none */
+    HttpApi(Vertx vertx, ChatService chat, Store store, KeelMetrics metrics, SecuritySettings security,
+            CustomerIdentity identity, String serviceToken) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
-        this.agentToken = agentToken;
         this.metrics = metrics;
+        this.edge = new EdgePolicy(security);
+        this.auth = new ConsoleAuth(store, security, serviceToken, this::blocking);
+        this.identity = identity;
+    }
+
+    /** Sign-in, sessions and the role guards ({@code auth().requireRole(Role.AGENT)}) for routes of other files. */
+    ConsoleAuth auth() {
+        return auth;
     }
 
     Router router() {
         Router router = Router.router(vertx);
+        edge.mount(router);
         router.route("/api/*").handler(this::admit);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        auth.mount(router);
+        if (identity.demoSignerOn()) {
+            router.post("/api/v1/dev/identity-token").handler(this::demoIdentityToken);
+        }
         router.post("/api/v1/conversations").handler(this::openConversation);
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
         router.get("/api/v1/conversations/:id/messages").handler(this::transcript);
-        router.get("/api/v1/handoffs").handler(this::queue);
+        router.get("/api/v1/handoffs").handler(auth.requireRole(Role.AGENT)).handler(this::queue);
         router.route("/api/*").handler(ctx -> fail(ctx, new ApiException(404, "not_found", "no such API route")));
 
         router.get("/health/live").handler(HealthCheckHandler.create(vertx)
@@ -75,6 +91,9 @@ final class HttpApi {
 
         router.route("/*").handler(StaticHandler.create("keel/web").setCachingEnabled(false));
         router.route().failureHandler(this::failure);
+        for (int status : new int[]{400, 403, 404, 405, 413, 415}) {
+            router.errorHandler(status, this::failure);
+        }
         return router;
     }
 
@@ -115,11 +134,8 @@ final class HttpApi {
 
     private void openConversation(RoutingContext ctx) {
         JsonObject body = optionalJson(ctx);
-        Object customerId = body.getValue("customerId");
-        if (customerId != null && !(customerId instanceof String)) {
-            throw new ApiException(400, "invalid_customer_id", "customerId must be a string");
-        }
-        blocking(ctx, () -> chat.open((String) customerId))
+        CustomerIdentity.Who who = identity.resolve(string(body, "identityToken"), string(body, "customerId"));
+        blocking(ctx, () -> chat.open(who))
                 .onSuccess(created -> send(ctx, 201, created));
     }
 
@@ -143,10 +159,16 @@ final class HttpApi {
                 .onSuccess(messages -> send(ctx, 200, new JsonObject().put("conversationId", id).put("messages", messages)));
     }
 
-    private void queue(RoutingContext ctx) {
-        if (!agentToken.equals(bearer(ctx))) {
-            throw new ApiException(401, "invalid_agent_token", "an agent token is required");
+    /** Development only: a signed identity token for any customer id, so the demo page can chat as a customer. */
+    private void demoIdentityToken(RoutingContext ctx) {
+        String customerId = string(requiredJson(ctx), "customerId");
+        if (customerId == null || customerId.isBlank()) {
+            throw new ApiException(400, "missing_customer_id", "customerId is required");
         }
+        send(ctx, 200, new JsonObject().put("identityToken", identity.signForDemo(customerId)));
+    }
+
+    private void queue(RoutingContext ctx) {
         blocking(ctx, () -> store.queue(100))
                 .onSuccess(entries -> send(ctx, 200, new JsonObject().put("handoffs", entries)));
     }
@@ -186,7 +208,7 @@ final class HttpApi {
         return id;
     }
 
-    private static String bearer(RoutingContext ctx) {
+    static String bearer(RoutingContext ctx) {
         String header = ctx.request().getHeader(HttpHeaders.AUTHORIZATION);
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
             return null;
@@ -194,7 +216,7 @@ final class HttpApi {
         return header.substring(7).strip();
     }
 
-    private static JsonObject requiredJson(RoutingContext ctx) {
+    static JsonObject requiredJson(RoutingContext ctx) {
         if (ctx.body().isEmpty()) {
             throw new ApiException(400, "missing_body", "a JSON object body is required");
         }
@@ -216,7 +238,7 @@ final class HttpApi {
         throw new ApiException(400, "malformed_json", "the body must be a JSON object");
     }
 
-    private static String string(JsonObject body, String field) {
+    static String string(JsonObject body, String field) {
         Object value = body.getValue(field);
         if (value != null && !(value instanceof String)) {
             throw new ApiException(400, "invalid_" + snake(field), field + " must be a string");
@@ -228,7 +250,7 @@ final class HttpApi {
         return field.replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase(java.util.Locale.ROOT);
     }
 
-    private static void send(RoutingContext ctx, int status, JsonObject body) {
+    static void send(RoutingContext ctx, int status, JsonObject body) {
         ctx.response().setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, JSON)
                 .putHeader("Cache-Control", "no-store").end(body.encode());
     }
@@ -238,10 +260,8 @@ final class HttpApi {
         ApiException error;
         if (failure instanceof ApiException api) {
             error = api;
-        } else if (ctx.statusCode() == 413) {
-            error = new ApiException(413, "body_too_large", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
         } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
-            error = new ApiException(ctx.statusCode(), "bad_request", "the request was not understood");
+            error = clientError(ctx.statusCode());
         } else {
             logContext(ctx).forEach(MDC::put);
             LOG.error("request failed: {} {}", ctx.request().method(), ctx.request().path(), failure);
@@ -254,8 +274,23 @@ final class HttpApi {
         if (error.status() == 413) {
             ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
         }
+        if (error instanceof TooManyRequests limited) {
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(limited.retryAfterSeconds()));
+        }
         send(ctx, error.status(), new JsonObject().put("error",
                 new JsonObject().put("code", error.code()).put("message", error.getMessage())));
+    }
+
+    /** A code and a message for the client errors that Vert.x itself raises. */
+    private static ApiException clientError(int status) {
+        return switch (status) {
+            case 403 -> new ApiException(403, "forbidden", "this request is not allowed");
+            case 404 -> new ApiException(404, "not_found", "nothing is here");
+            case 405 -> new ApiException(405, "method_not_allowed", "this route does not take that method");
+            case 413 -> new ApiException(413, "body_too_large", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
+            case 415 -> new ApiException(415, "unsupported_media_type", "this route does not take that content type");
+            default -> new ApiException(status, "bad_request", "the request was not understood");
+        };
     }
 
     static void fail(RoutingContext ctx, ApiException e) {

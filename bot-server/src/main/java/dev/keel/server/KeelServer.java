@@ -11,18 +11,14 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.JedisPoolConfig;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /** A running Keel: Redis (embedded or not), knowledge base, churn model and the HTTP server. */
 final class KeelServer implements AutoCloseable {
@@ -54,6 +50,16 @@ final class KeelServer implements AutoCloseable {
     }
 
     static KeelServer start(Settings settings) throws Exception {
+        return start(settings, SecuritySettings.defaults(), System.getenv());
+    }
+
+    /**
+     * Starts Keel with these security settings.
+     *
+     * @param env where the secrets that are never options come from: {@code KEEL_AGENT_TOKEN} (the
+     *            service token) and {@code KEEL_ADMIN_NAME} / {@code KEEL_ADMIN_PASSWORD} (the first admin)
+     */
+    static KeelServer start(Settings settings, SecuritySettings security, Map<String, String> env) throws Exception {
         if (!settings.fsync().equals("always") && !settings.fsync().equals("everysec")) {
             throw new IllegalArgumentException("the Redis fsync policy must be always or everysec, not " + settings.fsync());
         }
@@ -86,14 +92,17 @@ final class KeelServer implements AutoCloseable {
             int scored = churn.scoreAll();
             LOG.info("churn scores: {} customers written to Redis in {} ms", scored, (System.nanoTime() - started) / 1_000_000);
 
+            CustomerIdentity identity = CustomerIdentity.from(security);
             ChatService chat = new ChatService(store, knowledgeBase, churn,
-                    new EscalationPolicy(settings.minAnswerability()), templates);
+                    new EscalationPolicy(settings.minAnswerability()), templates, security.conversationTokenTtl());
             Vertx vertx = metrics.newVertx();
             resources.add(() -> vertx.close().await());
             vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(store::waitingCount, false)
                     .onSuccess(metrics::handoffsWaiting));
-            HttpApi api = new HttpApi(vertx, chat, store, agentToken(settings.data()), metrics);
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port()))
+            HttpApi api = new HttpApi(vertx, chat, store, metrics, security, identity, env.get("KEEL_AGENT_TOKEN"));
+            api.auth().ensureFirstAdmin(env);
+            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
+                            .setIdleTimeout((int) security.idleTimeout().toSeconds()))
                     .requestHandler(api.router())
                     .listen().await();
             resources.add(() -> server.close().await());
@@ -144,29 +153,6 @@ final class KeelServer implements AutoCloseable {
             }
         }
         resources.clear();
-    }
-
-    /** The agent API token: {@code KEEL_AGENT_TOKEN}, or one generated once into the data folder. */
-    private static String agentToken(Path data) throws IOException {
-        String fromEnv = System.getenv("KEEL_AGENT_TOKEN");
-        if (fromEnv != null && !fromEnv.isBlank()) {
-            return fromEnv.strip();
-        }
-        Path file = data.resolve("agent-token");
-        if (Files.exists(file)) {
-            return Files.readString(file, StandardCharsets.US_ASCII).strip();
-        }
-        byte[] secret = new byte[24];
-        new SecureRandom().nextBytes(secret);
-        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        Files.writeString(file, token + "\n", StandardCharsets.US_ASCII);
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException ignored) {
-            // not a POSIX file system
-        }
-        LOG.info("agent API token written to {}", file.toAbsolutePath());
-        return token;
     }
 
     private static JedisPoolConfig poolConfig() {

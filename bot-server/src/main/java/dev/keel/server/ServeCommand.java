@@ -1,5 +1,6 @@
 package dev.keel.server;
 
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -56,10 +57,13 @@ final class ServeCommand implements Callable<Integer> {
             description = "Below this retrieval answerability the bot says the knowledge base does not cover the question (default: ${DEFAULT-VALUE}).")
     double minAnswerability;
 
+    @CommandLine.Mixin
+    SecurityOptions security;
+
     @Override
     public Integer call() throws Exception {
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
-                positive, data, redisUrl, fsync, minAnswerability));
+                positive, data, redisUrl, fsync, minAnswerability), security.settings(), System.getenv());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();
