@@ -30,13 +30,17 @@ final class EdgePolicy {
             + "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
             + "frame-ancestors 'none'";
 
+    private static final String CLIENT_ADDRESS = "keel.clientAddress";
+
     private final List<String> allowedOrigins;
+    private final Set<String> trustedProxies;
     private final RateLimiter perIp;
     private final RateLimiter perConversation;
     private final RateLimiter global;
 
     EdgePolicy(SecuritySettings settings) {
         this.allowedOrigins = settings.allowedOrigins().stream().map(EdgePolicy::checkOrigin).toList();
+        this.trustedProxies = Set.copyOf(settings.trustedProxies());
         this.perIp = new RateLimiter(settings.perIpPerMinute(), Duration.ofMinutes(1));
         this.perConversation = new RateLimiter(settings.perConversationPerMinute(), Duration.ofMinutes(1));
         this.global = new RateLimiter(settings.globalPerSecond(), Duration.ofSeconds(1));
@@ -126,8 +130,11 @@ final class EdgePolicy {
     }
 
     private void limitRequests(RoutingContext ctx) {
+        String peer = ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+        String client = clientAddress(peer, ctx.request().headers().getAll("X-Forwarded-For"), trustedProxies);
+        ctx.put(CLIENT_ADDRESS, client);
         refuseIfSpent(global.tryAcquire("all"), "rate_limited", "Keel is taking too many requests right now");
-        refuseIfSpent(perIp.tryAcquire(clientAddress(ctx)), "rate_limited", "too many requests from this address");
+        refuseIfSpent(perIp.tryAcquire(client), "rate_limited", "too many requests from this address");
         ctx.next();
     }
 
@@ -143,8 +150,28 @@ final class EdgePolicy {
         }
     }
 
-    /** The address the request came from (the peer of the connection; forwarded-for headers are not believed). */
+    /** The client address of an API request, as the edge worked it out. */
     static String clientAddress(RoutingContext ctx) {
-        return ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress();
+        String client = ctx.get(CLIENT_ADDRESS);
+        return client == null ? "unknown" : client;
+    }
+
+    /**
+     * Who sent a request: the connection's peer, unless that is a trusted proxy; then the nearest
+     * address in {@code X-Forwarded-For} that is not itself a trusted proxy. Entries further left
+     * are written by the client and could say anything, so they are never taken past an untrusted hop.
+     */
+    static String clientAddress(String peer, List<String> forwardedFor, Set<String> trustedProxies) {
+        String client = peer;
+        List<String> hops = new java.util.ArrayList<>();
+        forwardedFor.forEach(header -> hops.addAll(List.of(header.split(","))));
+        for (int i = hops.size() - 1; i >= 0 && trustedProxies.contains(client); i--) {
+            String hop = hops.get(i).strip();
+            if (hop.isEmpty()) {
+                break;
+            }
+            client = hop;
+        }
+        return client;
     }
 }

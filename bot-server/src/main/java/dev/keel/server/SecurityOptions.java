@@ -65,10 +65,14 @@ final class SecurityOptions {
             description = "Close a connection that sends nothing for this long (default: ${DEFAULT-VALUE}).")
     int idleTimeoutSeconds;
 
+    @Option(names = "--trusted-proxies", split = ",", paramLabel = "ADDRESS",
+            description = "Addresses of reverse proxies or load balancers whose X-Forwarded-For names the client.")
+    List<String> trustedProxies = new ArrayList<>();
+
     SecuritySettings settings() {
         return new SecuritySettings(identitySecretFile, identityKeys, identityAudience, requireVerifiedIdentity,
                 trustUnverifiedCustomerIds, demoIdentitySigner, Duration.ofMinutes(conversationTokenTtlMinutes),
                 Duration.ofMinutes(sessionTtlMinutes), secureCookies, List.copyOf(allowedOrigins), ratePerIp,
-                ratePerConversation, rateGlobal, Duration.ofSeconds(idleTimeoutSeconds));
+                ratePerConversation, rateGlobal, Duration.ofSeconds(idleTimeoutSeconds), List.copyOf(trustedProxies));
     }
 }

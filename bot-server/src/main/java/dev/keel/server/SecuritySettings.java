@@ -22,18 +22,19 @@ import java.util.List;
  * @param perConversationPerMinute messages one conversation may post in a minute (0: unlimited)
  * @param globalPerSecond          API requests the node takes in a second from everyone (0: unlimited)
  * @param idleTimeout              a connection that sends nothing for this long is closed
+ * @param trustedProxies           addresses of proxies whose {@code X-Forwarded-For} is believed for the client address
  */
 record SecuritySettings(Path identitySecretFile, Path identityKeysFile, String identityAudience,
                         boolean requireVerifiedIdentity, boolean trustUnverifiedCustomerIds, boolean demoIdentitySigner,
                         Duration conversationTokenTtl, Duration sessionTtl, boolean secureCookies,
                         List<String> allowedOrigins, int perIpPerMinute, int perConversationPerMinute,
-                        int globalPerSecond, Duration idleTimeout) {
+                        int globalPerSecond, Duration idleTimeout, List<String> trustedProxies) {
 
     static final String DEFAULT_AUDIENCE = "keel";
 
     /** What {@code keel serve} uses when no option says otherwise. */
     static SecuritySettings defaults() {
         return new SecuritySettings(null, null, DEFAULT_AUDIENCE, false, false, false, Duration.ofHours(24),
-                Duration.ofHours(8), true, List.of(), 1200, 30, 1000, Duration.ofSeconds(60));
+                Duration.ofHours(8), true, List.of(), 1200, 30, 1000, Duration.ofSeconds(60), List.of());
     }
 }

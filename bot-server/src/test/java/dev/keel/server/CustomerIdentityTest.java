@@ -24,7 +24,7 @@ class CustomerIdentityTest {
     private static SecuritySettings settings(boolean required, boolean trustUnverified) {
         SecuritySettings d = SecuritySettings.defaults();
         return new SecuritySettings(tokens.secretFile, tokens.keysFile, IdentityTokens.AUDIENCE, required, trustUnverified,
-                false, d.conversationTokenTtl(), d.sessionTtl(), true, List.of(), 0, 0, 0, d.idleTimeout());
+                false, d.conversationTokenTtl(), d.sessionTtl(), true, List.of(), 0, 0, 0, d.idleTimeout(), List.of());
     }
 
     private static void refused(String token, String code) {

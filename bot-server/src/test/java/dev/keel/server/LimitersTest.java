@@ -38,6 +38,16 @@ class LimitersTest {
     }
 
     @Test
+    void theClientAddressIsBelievedFromTrustedProxiesOnly() {
+        java.util.Set<String> proxies = java.util.Set.of("10.0.0.5", "10.0.0.6");
+        assertThat(EdgePolicy.clientAddress("203.0.113.9", java.util.List.of("198.51.100.1"), proxies)).isEqualTo("203.0.113.9");
+        assertThat(EdgePolicy.clientAddress("10.0.0.5", java.util.List.of("198.51.100.1"), proxies)).isEqualTo("198.51.100.1");
+        assertThat(EdgePolicy.clientAddress("10.0.0.5", java.util.List.of("6.6.6.6, 198.51.100.1, 10.0.0.6"), proxies))
+                .isEqualTo("198.51.100.1");
+        assertThat(EdgePolicy.clientAddress("10.0.0.5", java.util.List.of(), proxies)).isEqualTo("10.0.0.5");
+    }
+
+    @Test
     void onlyExactWebOriginsMayBeAllowed() {
         assertThat(EdgePolicy.checkOrigin("https://Shop.Example.com:8443")).isEqualTo("https://shop.example.com:8443");
         for (String bad : new String[]{"*", "null", "https://shop.example.com/", "shop.example.com", "file:///x",

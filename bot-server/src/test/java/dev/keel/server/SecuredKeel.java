@@ -51,7 +51,7 @@ final class SecuredKeel implements AutoCloseable {
         SecuritySettings d = SecuritySettings.defaults();
         return new SecuritySettings(secretFile, keysFile, audience, false, false, false, d.conversationTokenTtl(),
                 d.sessionTtl(), d.secureCookies(), origins, d.perIpPerMinute(), perConversation, d.globalPerSecond(),
-                idleTimeout);
+                idleTimeout, List.of());
     }
 
     Jedis redis() {
