@@ -117,7 +117,7 @@
       });
   }
 
-  function ensureConversation(customerId) {
+  function ensureConversation(identity) {
     if (conversation) { return Promise.resolve(conversation); }
     var saved = null;
     try { saved = JSON.parse(sessionStorage.getItem(storeKey)); } catch (e) { saved = null; }
@@ -127,9 +127,9 @@
         t.messages.forEach(function (m) { show(roleClass(m.role), m.text, m.citations); });
         shown = t.messages.length;
         return conversation;
-      }).catch(function () { conversation = null; sessionStorage.removeItem(storeKey); return ensureConversation(customerId); });
+      }).catch(function () { conversation = null; sessionStorage.removeItem(storeKey); return ensureConversation(identity); });
     }
-    return api('POST', '/api/v1/conversations', customerId ? { customerId: customerId } : {}).then(function (c) {
+    return api('POST', '/api/v1/conversations', identity || {}).then(function (c) {
       conversation = c;
       sessionStorage.setItem(storeKey, JSON.stringify(c));
       return c;
@@ -157,13 +157,14 @@
   }
 
   window.KeelWidget = {
-    restart: function (customerId) {
+    // identity: null for an anonymous visitor, or {identityToken: '<JWT your backend signed>'}
+    restart: function (identity) {
       sessionStorage.removeItem(storeKey);
       conversation = null;
       log.textContent = '';
       panel.classList.add('open');
       launcher.setAttribute('aria-expanded', 'true');
-      return ensureConversation(customerId);
+      return ensureConversation(identity);
     }
   };
 })();

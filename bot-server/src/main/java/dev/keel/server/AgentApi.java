@@ -8,8 +8,6 @@ import io.vertx.ext.web.RoutingContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.security.MessageDigest;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.Callable;
 import java.util.function.BiFunction;
 import java.util.regex.Pattern;
@@ -28,16 +26,14 @@ final class AgentApi {
     private final Vertx vertx;
     private final AgentDesk desk;
     private final ChatService chat;
-    private final String agentToken;
-
-    AgentApi(Vertx vertx, AgentDesk desk, ChatService chat, String agentToken) {
+    AgentApi(Vertx vertx, AgentDesk desk, ChatService chat) {
         this.vertx = vertx;
         this.desk = desk;
         this.chat = chat;
-        this.agentToken = agentToken;
     }
 
-    void register(Router router) {
+    /** Registers the routes; those under {@code /api/v1/agent/} are already behind the agent role guard. */
+    void register(Router router, ConsoleAuth auth) {
         router.get("/api/v1/conversations/:id/status").handler(ctx -> {
             String id = HttpApi.conversationId(ctx);
             String token = HttpApi.bearer(ctx);
@@ -50,7 +46,8 @@ final class AgentApi {
             respond(ctx, () -> desk.followUp(id, token, contact, System.currentTimeMillis()));
         });
 
-        router.get("/api/v1/handoffs").handler(ctx -> agentOnly(ctx, (agent, now) -> desk.queue(now)));
+        router.get("/api/v1/handoffs").handler(auth.requireRole(Role.AGENT))
+                .handler(ctx -> agentOnly(ctx, (agent, now) -> desk.queue(now)));
         router.get("/api/v1/agent/queue").handler(ctx -> agentOnly(ctx, (agent, now) -> desk.queue(now)));
         router.get("/api/v1/agent/presence").handler(ctx -> agentOnly(ctx, (agent, now) -> desk.presence(now)));
         router.post("/api/v1/agent/presence").handler(ctx -> {
@@ -96,13 +93,13 @@ final class AgentApi {
     }
 
     /**
-     * Who is calling. For now every agent shares one bearer token and names themselves in
-     * {@value #AGENT_HEADER}; agent accounts will replace this one method.
+     * Who is calling: the signed-in agent's account. A system holding the service token acts for the
+     * agent it names in {@value #AGENT_HEADER}.
      */
-    String authenticate(RoutingContext ctx) {
-        String token = HttpApi.bearer(ctx);
-        if (token == null || !MessageDigest.isEqual(agentToken.getBytes(StandardCharsets.UTF_8), token.getBytes(StandardCharsets.UTF_8))) {
-            throw new ApiException(401, "invalid_agent_token", "an agent token is required");
+    static String authenticate(RoutingContext ctx) {
+        Accounts.Account account = ConsoleAuth.principal(ctx);
+        if (!account.name().equals(ConsoleAuth.SERVICE_ACCOUNT)) {
+            return account.name();
         }
         String agent = ctx.request().getHeader(AGENT_HEADER);
         return agent == null ? "" : agent.strip();

@@ -1,7 +1,7 @@
 package dev.keel.server;
 
 /** A request that Keel refuses, with the HTTP status, a stable code and a message for people. */
-final class ApiException extends RuntimeException {
+class ApiException extends RuntimeException {
     private final int status;
     private final String code;
 

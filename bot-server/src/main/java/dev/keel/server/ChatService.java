@@ -19,9 +19,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.HashMap;
 import java.util.Locale;
 import java.util.List;
 import java.util.Map;
@@ -49,6 +50,7 @@ final class ChatService {
     private final Templates templates;
     private final Escalation escalation;
     private final Answerer answerer;
+    private final Duration tokenTtl;
     private final SecureRandom random = new SecureRandom();
 
     /**
@@ -60,14 +62,16 @@ final class ChatService {
                       Notices notices, CustomerValue value) {
     }
 
+    /** @param tokenTtl how long a conversation's token is accepted after the conversation opens */
     ChatService(Store store, KnowledgeBase kb, ChurnScores churn, Templates templates, Escalation escalation,
-                Answerer answerer) {
+                Answerer answerer, Duration tokenTtl) {
         this.store = store;
         this.kb = kb;
         this.churn = churn;
         this.templates = templates;
         this.escalation = escalation;
         this.answerer = answerer;
+        this.tokenTtl = tokenTtl;
     }
 
     /** The churn scores this service reads. */
@@ -75,18 +79,34 @@ final class ChatService {
         return churn;
     }
 
-    /** Opens a conversation; the token is returned once and only its hash is kept. */
-    JsonObject open(String customerId) {
-        if (customerId != null && !CUSTOMER_ID.matcher(customerId).matches()) {
-            throw new ApiException(400, "invalid_customer_id",
-                    "customerId must be 1 to 64 letters, digits or . _ @ : -");
+    /**
+     * Opens a conversation; the token is returned once and only its hash is kept. Only a verified
+     * customer id is stored as {@code customerId}, the one that churn scores and history are read by;
+     * an id the visitor merely claimed is kept as {@code claimedCustomerId}, which nothing reads.
+     */
+    JsonObject open(CustomerIdentity.Who who) {
+        for (String customerId : new String[]{who.customerId(), who.claimedCustomerId()}) {
+            if (customerId != null && !CUSTOMER_ID.matcher(customerId).matches()) {
+                throw new ApiException(400, "invalid_customer_id",
+                        "customerId must be 1 to 64 letters, digits or . _ @ : -");
+            }
         }
         String id = UUID.randomUUID().toString();
         byte[] secret = new byte[32];
         random.nextBytes(secret);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        store.createConversation(id, sha256(token), customerId, System.currentTimeMillis());
-        return new JsonObject().put("conversationId", id).put("token", token);
+        long now = System.currentTimeMillis();
+        Map<String, String> fields = new HashMap<>(Map.of("tokenHash", sha256(token), "owner", "BOT",
+                "createdAt", Long.toString(now), "tokenExpiresAt", Long.toString(now + tokenTtl.toMillis()),
+                "identity", who.verified() ? "verified" : "unverified"));
+        if (who.verified()) {
+            fields.put("customerId", who.customerId());
+        } else if (who.claimedCustomerId() != null) {
+            fields.put("claimedCustomerId", who.claimedCustomerId());
+        }
+        store.createConversation(id, fields);
+        return new JsonObject().put("conversationId", id).put("token", token)
+                .put("identity", fields.get("identity")).put("tokenExpiresAt", now + tokenTtl.toMillis());
     }
 
     JsonArray transcript(String conversationId, String token) {
@@ -116,7 +136,8 @@ final class ChatService {
         JsonObject customerMessage = new JsonObject().put("role", "customer").put("text", text)
                 .put("clientMessageId", clientMessageId).put("at", now);
         if (BOT.equals(conversation.get("owner"))) {
-            Optional<JsonObject> answered = botTurn(conversationId, conversation.get("customerId"), text, customerMessage, now, stream);
+            Optional<JsonObject> answered = botTurn(conversationId, conversation.get("customerId"),
+                    conversation.getOrDefault("identity", "unverified"), text, customerMessage, now, stream);
             if (answered.isPresent()) {
                 return answered.get();
             }
@@ -125,8 +146,8 @@ final class ChatService {
     }
 
     /** The bot's turn; empty when a person took the conversation over while it was being decided. */
-    private Optional<JsonObject> botTurn(String conversationId, String customerId, String text, JsonObject customerMessage,
-                                         long now, ReplyStream stream) {
+    private Optional<JsonObject> botTurn(String conversationId, String customerId, String identity, String text,
+                                         JsonObject customerMessage, long now, ReplyStream stream) {
         EscalationPolicy policy = escalation.policy();
         SearchResult found = kb.search(text, CITED_ARTICLES);
         IntentClassifier.Reading intent = escalation.intents().read(text);
@@ -148,6 +169,7 @@ final class ChatService {
             score = escalation.handoffs().score(Handoffs.priority(band, risk.getDouble("probability", 0.0), value), now);
             reply = handoffReply(escalation.handoffs().positionFor(score), cited, outcome, now);
             ticket = new JsonObject().put("conversationId", conversationId).put("customerId", customerId)
+                    .put("identity", identity)
                     .put("reasons", new JsonArray(outcome.reasons())).put("risk", risk)
                     .put("monthlyCharges", value.isPresent() ? value.getAsDouble() : null).put("createdAt", now);
         } else if (!answerable) {
@@ -272,6 +294,9 @@ final class ChatService {
         if (text.codePointCount(0, text.length()) > MAX_TEXT_CHARS) {
             throw new ApiException(413, "text_too_long", "text is longer than " + MAX_TEXT_CHARS + " characters");
         }
+        if (hasControlCharacters(text)) {
+            throw new ApiException(400, "invalid_text", "text must not contain control characters such as NUL");
+        }
         if (clientMessageId == null || clientMessageId.isBlank()) {
             throw new ApiException(400, "missing_client_message_id", "clientMessageId is required and must not be blank");
         }
@@ -281,6 +306,11 @@ final class ChatService {
         }
     }
 
+    /** Control characters other than tab and line ends have no place in a chat message. */
+    private static boolean hasControlCharacters(String text) {
+        return text.chars().anyMatch(c -> Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r');
+    }
+
     Map<String, String> authorize(String conversationId, String token) {
         Map<String, String> conversation = store.conversation(conversationId)
                 .orElseThrow(() -> new ApiException(404, "conversation_not_found", "no conversation with that id"));
@@ -288,6 +318,10 @@ final class ChatService {
         byte[] given = token == null ? new byte[0] : sha256(token).getBytes(StandardCharsets.US_ASCII);
         if (!MessageDigest.isEqual(expected, given)) {
             throw new ApiException(401, "invalid_token", "the conversation token is missing or wrong");
+        }
+        long expiresAt = Long.parseLong(conversation.getOrDefault("tokenExpiresAt", "0"));
+        if (System.currentTimeMillis() >= expiresAt) {
+            throw new ApiException(401, "token_expired", "the conversation token has expired; open a new conversation");
         }
         return conversation;
     }

@@ -44,27 +44,49 @@ final class HttpApi {
     private final Store store;
     private final AgentApi agents;
     private final KeelMetrics metrics;
+    private final EdgePolicy edge;
+    private final ConsoleAuth auth;
+    private final CustomerIdentity identity;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
-    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, KeelMetrics metrics) {
+    /**
+     * @param agents       the agent API, behind the agent role
+     * @param serviceToken the machine-to-machine agent bearer token, or null for none
+     */
+    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, KeelMetrics metrics, SecuritySettings security,
+            CustomerIdentity identity, String serviceToken) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
         this.agents = agents;
         this.metrics = metrics;
+        this.edge = new EdgePolicy(security);
+        this.auth = new ConsoleAuth(store, security, serviceToken, this::blocking);
+        this.identity = identity;
+    }
+
+    /** Sign-in, sessions and the role guards ({@code auth().requireRole(Role.AGENT)}) for routes of other files. */
+    ConsoleAuth auth() {
+        return auth;
     }
 
     Router router() {
         Router router = Router.router(vertx);
+        edge.mount(router);
         router.route("/api/*").handler(this::admit);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
+        auth.mount(router);
+        if (identity.demoSignerOn()) {
+            router.post("/api/v1/dev/identity-token").handler(this::demoIdentityToken);
+        }
         router.post("/api/v1/conversations").handler(this::openConversation);
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
         new StreamingRoute(vertx, chat).register(router);
         router.get("/api/v1/conversations/:id/messages").handler(this::transcript);
-        new CustomersApi(vertx, chat.churn(), ctx -> true).register(router);
-        agents.register(router);
+        router.put("/api/v1/customers/:id").handler(auth.requireRole(Role.AGENT));
+        new CustomersApi(vertx, chat.churn(), ConsoleAuth::mayUpdateCustomers).register(router);
+        agents.register(router, auth);
         router.route("/api/*").handler(ctx -> fail(ctx, new ApiException(404, "not_found", "no such API route")));
 
         router.get("/health/live").handler(HealthCheckHandler.create(vertx)
@@ -77,6 +99,9 @@ final class HttpApi {
 
         router.route("/*").handler(StaticHandler.create("keel/web").setCachingEnabled(false));
         router.route().failureHandler(this::failure);
+        for (int status : new int[]{400, 403, 404, 405, 413, 415}) {
+            router.errorHandler(status, this::failure);
+        }
         return router;
     }
 
@@ -117,11 +142,8 @@ final class HttpApi {
 
     private void openConversation(RoutingContext ctx) {
         JsonObject body = optionalJson(ctx);
-        Object customerId = body.getValue("customerId");
-        if (customerId != null && !(customerId instanceof String)) {
-            throw new ApiException(400, "invalid_customer_id", "customerId must be a string");
-        }
-        blocking(ctx, () -> chat.open((String) customerId))
+        CustomerIdentity.Who who = identity.resolve(string(body, "identityToken"), string(body, "customerId"));
+        blocking(ctx, () -> chat.open(who))
                 .onSuccess(created -> send(ctx, 201, created));
     }
 
@@ -143,6 +165,15 @@ final class HttpApi {
         String token = bearer(ctx);
         blocking(ctx, () -> chat.transcript(id, token))
                 .onSuccess(messages -> send(ctx, 200, new JsonObject().put("conversationId", id).put("messages", messages)));
+    }
+
+    /** Development only: a signed identity token for any customer id, so the demo page can chat as a customer. */
+    private void demoIdentityToken(RoutingContext ctx) {
+        String customerId = string(requiredJson(ctx), "customerId");
+        if (customerId == null || customerId.isBlank()) {
+            throw new ApiException(400, "missing_customer_id", "customerId is required");
+        }
+        send(ctx, 200, new JsonObject().put("identityToken", identity.signForDemo(customerId)));
     }
 
     /** Runs request work on a worker thread, with the request and conversation ids in the log context. */
@@ -232,10 +263,8 @@ final class HttpApi {
         ApiException error;
         if (failure instanceof ApiException api) {
             error = api;
-        } else if (ctx.statusCode() == 413) {
-            error = new ApiException(413, "body_too_large", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
         } else if (ctx.statusCode() >= 400 && ctx.statusCode() < 500) {
-            error = new ApiException(ctx.statusCode(), "bad_request", "the request was not understood");
+            error = clientError(ctx.statusCode());
         } else {
             logContext(ctx).forEach(MDC::put);
             LOG.error("request failed: {} {}", ctx.request().method(), ctx.request().path(), failure);
@@ -248,8 +277,23 @@ final class HttpApi {
         if (error.status() == 413) {
             ctx.response().putHeader(HttpHeaders.CONNECTION, "close");
         }
+        if (error instanceof TooManyRequests limited) {
+            ctx.response().putHeader(HttpHeaders.RETRY_AFTER, Long.toString(limited.retryAfterSeconds()));
+        }
         send(ctx, error.status(), new JsonObject().put("error",
                 new JsonObject().put("code", error.code()).put("message", error.getMessage())));
+    }
+
+    /** A code and a message for the client errors that Vert.x itself raises. */
+    private static ApiException clientError(int status) {
+        return switch (status) {
+            case 403 -> new ApiException(403, "forbidden", "this request is not allowed");
+            case 404 -> new ApiException(404, "not_found", "nothing is here");
+            case 405 -> new ApiException(405, "method_not_allowed", "this route does not take that method");
+            case 413 -> new ApiException(413, "body_too_large", "the request body is larger than " + MAX_BODY_BYTES + " bytes");
+            case 415 -> new ApiException(415, "unsupported_media_type", "this route does not take that content type");
+            default -> new ApiException(status, "bad_request", "the request was not understood");
+        };
     }
 
     static void fail(RoutingContext ctx, ApiException e) {

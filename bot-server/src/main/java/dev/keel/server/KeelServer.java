@@ -13,18 +13,14 @@ import org.slf4j.LoggerFactory;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.JedisPoolConfig;
 
-import java.io.IOException;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 
 /** A running Keel: Redis (embedded or not), knowledge base, churn model and the HTTP server. */
 final class KeelServer implements AutoCloseable {
@@ -71,10 +67,27 @@ final class KeelServer implements AutoCloseable {
 
     /** Starts with the escalation settings of the environment ({@code KEEL_...} variables). */
     static KeelServer start(Settings settings) throws Exception {
-        return start(settings, EscalationConfig.from(System.getenv(), settings.minAnswerability()));
+        return start(settings, SecuritySettings.defaults(), System.getenv());
     }
 
+    /** Starts with these escalation settings and the default security settings. */
     static KeelServer start(Settings settings, EscalationConfig escalation) throws Exception {
+        return start(settings, escalation, SecuritySettings.defaults(), System.getenv());
+    }
+
+    /** Starts with these security settings and the escalation settings of {@code env}. */
+    static KeelServer start(Settings settings, SecuritySettings security, Map<String, String> env) throws Exception {
+        return start(settings, EscalationConfig.from(env, settings.minAnswerability()), security, env);
+    }
+
+    /**
+     * Starts Keel.
+     *
+     * @param env where the secrets that are never options come from: {@code KEEL_AGENT_TOKEN} (the
+     *            service token) and {@code KEEL_ADMIN_NAME} / {@code KEEL_ADMIN_PASSWORD} (the first admin)
+     */
+    static KeelServer start(Settings settings, EscalationConfig escalation, SecuritySettings security,
+                            Map<String, String> env) throws Exception {
         if (!settings.fsync().equals("always") && !settings.fsync().equals("everysec")) {
             throw new IllegalArgumentException("the Redis fsync policy must be always or everysec, not " + settings.fsync());
         }
@@ -108,22 +121,26 @@ final class KeelServer implements AutoCloseable {
             int scored = churn.scoreAll();
             LOG.info("churn scores: {} customers written to Redis in {} ms", scored, (System.nanoTime() - started) / 1_000_000);
 
+            CustomerIdentity identity = CustomerIdentity.from(security);
             CustomerValue value = CustomerValue.of(table);
             Handoffs handoffs = new Handoffs(store, escalation);
             Notices notices = new Notices(templates);
             Llm llm = Llm.start(settings.llm(), templates);
             resources.add(llm);
             ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
-                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value), llm.answerer());
+                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value), llm.answerer(),
+                    security.conversationTokenTtl());
             AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value), escalation);
             Vertx vertx = metrics.newVertx();
             resources.add(() -> vertx.close().await());
             vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(store::waitingCount, false)
                     .onSuccess(metrics::handoffsWaiting));
-            AgentApi agents = new AgentApi(vertx, desk, chat, agentToken(settings.data()));
+            AgentApi agents = new AgentApi(vertx, desk, chat);
             agents.watchLeases();
-            HttpApi api = new HttpApi(vertx, chat, store, agents, metrics);
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port()))
+            HttpApi api = new HttpApi(vertx, chat, store, agents, metrics, security, identity, env.get("KEEL_AGENT_TOKEN"));
+            api.auth().ensureFirstAdmin(env);
+            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
+                            .setIdleTimeout((int) security.idleTimeout().toSeconds()))
                     .requestHandler(api.router())
                     .listen().await();
             resources.add(() -> server.close().await());
@@ -174,29 +191,6 @@ final class KeelServer implements AutoCloseable {
             }
         }
         resources.clear();
-    }
-
-    /** The agent API token: {@code KEEL_AGENT_TOKEN}, or one generated once into the data folder. */
-    private static String agentToken(Path data) throws IOException {
-        String fromEnv = System.getenv("KEEL_AGENT_TOKEN");
-        if (fromEnv != null && !fromEnv.isBlank()) {
-            return fromEnv.strip();
-        }
-        Path file = data.resolve("agent-token");
-        if (Files.exists(file)) {
-            return Files.readString(file, StandardCharsets.US_ASCII).strip();
-        }
-        byte[] secret = new byte[24];
-        new SecureRandom().nextBytes(secret);
-        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(secret);
-        Files.writeString(file, token + "\n", StandardCharsets.US_ASCII);
-        try {
-            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
-        } catch (UnsupportedOperationException ignored) {
-            // not a POSIX file system
-        }
-        LOG.info("agent API token written to {}", file.toAbsolutePath());
-        return token;
     }
 
     /**

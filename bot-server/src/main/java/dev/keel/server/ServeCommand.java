@@ -1,6 +1,7 @@
 package dev.keel.server;
 
 import dev.keel.server.llm.LlmSettings;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -78,6 +79,9 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--llm-model", description = "Model name.")
     String llmModel;
 
+    @CommandLine.Mixin
+    SecurityOptions security;
+
     @Override
     public Integer call() throws Exception {
         Map<String, String> env = new HashMap<>(System.getenv());
@@ -89,7 +93,8 @@ final class ServeCommand implements Callable<Integer> {
             env.put("LLM_MODEL", llmModel);
         }
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
-                positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium, LlmSettings.fromEnvironment(env)));
+                positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium, LlmSettings.fromEnvironment(env)),
+                security.settings(), System.getenv());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -15,7 +15,7 @@ import java.util.function.Function;
  * Conversations, their transcripts and the hand-off queue, kept in Redis. Every call borrows a
  * pooled connection and returns it, on error paths too. Calls block: run them off the event loop.
  *
- * <p>Keys: {@code keel:conv:{id}} (hash: token hash, customer, owner, created),
+ * <p>Keys: {@code keel:conv:{id}} (hash: token hash and expiry, verified customer or claimed one, owner, created),
  * {@code keel:conv:{id}:log} (list of messages as JSON), {@code keel:conv:{id}:turns} (hash: client
  * message id to the reply given), {@code keel:conv:{id}:signals} (list of each bot turn's signals and
  * decision, for agents only), {@value #AUDIT} (capped stream of decisions and hand-off events); the
@@ -80,12 +80,8 @@ final class Store {
         return "keel:conv:" + id;
     }
 
-    void createConversation(String id, String tokenHash, String customerId, long now) {
-        Map<String, String> fields = new java.util.HashMap<>(Map.of(
-                "tokenHash", tokenHash, "owner", "BOT", "createdAt", Long.toString(now)));
-        if (customerId != null) {
-            fields.put("customerId", customerId);
-        }
+    /** Stores a new conversation's fields: token hash and expiry, owner, identity, creation time. */
+    void createConversation(String id, Map<String, String> fields) {
         call(j -> j.hset(conversationKey(id), fields));
     }
 

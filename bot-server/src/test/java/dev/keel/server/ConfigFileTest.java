@@ -49,6 +49,24 @@ class ConfigFileTest {
     }
 
     @Test
+    void theSecuritySettingsComeFromTheFileAndTheEnvironmentToo() throws Exception {
+        Path config = file("allowed-origins: [https://shop-a.example.test, https://shop-b.example.test]\n"
+                + "require-verified-identity: true\nsecure-cookies: false\nrate-per-ip: 0\n");
+        SecuritySettings fromFile = parse(Map.of(), "--config", config.toString()).security.settings();
+        assertThat(fromFile.allowedOrigins()).containsExactly("https://shop-a.example.test", "https://shop-b.example.test");
+        assertThat(fromFile.requireVerifiedIdentity()).isTrue();
+        assertThat(fromFile.secureCookies()).isFalse();
+        assertThat(fromFile.perIpPerMinute()).isZero();
+
+        SecuritySettings fromEnv = parse(Map.of("KEEL_SECURE_COOKIES", "false", "KEEL_IDENTITY_AUDIENCE", "shop")).security.settings();
+        assertThat(fromEnv.secureCookies()).isFalse();
+        assertThat(fromEnv.identityAudience()).isEqualTo("shop");
+
+        SecuritySettings defaults = parse(Map.of()).security.settings();
+        assertThat(defaults).isEqualTo(SecuritySettings.defaults());
+    }
+
+    @Test
     void withNothingGivenTheDefaultsHold() {
         ServeCommand defaults = parse(Map.of());
         assertThat(defaults.port).isEqualTo(8080);

@@ -34,10 +34,11 @@ class HandoffApiTest {
     private static KeelServer server;
     private static String agentToken;
     private static CustomerTable customers;
+    private static TestKeel.Running running;
 
     @BeforeAll
     static void start() throws Exception {
-        TestKeel.Running running = TestKeel.start(EscalationConfig.defaults());
+        running = TestKeel.start(EscalationConfig.defaults());
         server = running.server();
         agentToken = running.agentToken();
         customers = CustomerTable.load(TestKeel.ROOT.resolve("churn/customers/telco_churn.csv"), "customerID", "Churn", "Yes");
@@ -56,7 +57,8 @@ class HandoffApiTest {
     }
 
     private static Conversation open(String customerId) throws Exception {
-        JsonObject body = customerId == null ? new JsonObject() : new JsonObject().put("customerId", customerId);
+        JsonObject body = customerId == null ? new JsonObject()
+                : new JsonObject().put("customerId", customerId).put("identityToken", running.identityToken(customerId));
         JsonObject created = new JsonObject(send("POST", "/api/v1/conversations", null, null, body).body());
         return new Conversation(created.getString("conversationId"), created.getString("token"));
     }

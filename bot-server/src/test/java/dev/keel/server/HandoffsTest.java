@@ -10,6 +10,7 @@ import redis.clients.jedis.JedisPool;
 import java.net.URI;
 import java.nio.file.Files;
 import java.util.List;
+import java.util.Map;
 import java.util.OptionalDouble;
 import java.util.UUID;
 
@@ -45,7 +46,7 @@ class HandoffsTest {
     /** A conversation handed off at {@code createdAt} with the given priority. */
     private String handedOff(double priority, long createdAt) {
         String id = UUID.randomUUID().toString();
-        store.createConversation(id, "hash", null, createdAt);
+        store.createConversation(id, Map.of("tokenHash", "hash", "owner", "BOT", "createdAt", Long.toString(createdAt)));
         JsonObject message = new JsonObject().put("role", "customer").put("text", "a person please");
         JsonObject reply = new JsonObject().put("text", "queued");
         JsonObject signals = new JsonObject().put("decision", "HANDOFF").put("reasons", List.of("INTENT_HUMAN"));

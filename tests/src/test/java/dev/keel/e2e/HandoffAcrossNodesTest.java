@@ -37,6 +37,7 @@ class HandoffAcrossNodesTest {
     private static final Path ROOT = Path.of("..");
     private static final Path TABLE = ROOT.resolve("churn/customers/telco_churn.csv");
     private static final String AGENT_TOKEN = "e2e-agent-token";
+    private static final String IDENTITY_SECRET = "handoff-across-nodes-identity-secret-0123";
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     private static Path redisDir;
@@ -55,7 +56,9 @@ class HandoffAcrossNodesTest {
         redis = startRedis();
         Map<String, String> env = Map.of("REDIS_URL", "redis://127.0.0.1:" + redisPort, "KEEL_AGENT_TOKEN", AGENT_TOKEN,
                 "KEEL_AGENT_LEASE_SECONDS", "5");
-        String[] args = {"--kb", ROOT.resolve("knowledge-base/articles").toString(), "--customers", TABLE.toString()};
+        Path secret = Files.writeString(data.resolve("identity-secret"), IDENTITY_SECRET);
+        String[] args = {"--kb", ROOT.resolve("knowledge-base/articles").toString(), "--customers", TABLE.toString(),
+                "--identity-secret-file", secret.toString()};
         customerNode = KeelProcess.start(data.resolve("node-a"), env, args);
         agentNode = KeelProcess.start(data.resolve("node-b"), env, args);
     }
@@ -128,8 +131,8 @@ class HandoffAcrossNodesTest {
     void theRightCustomerReachesAPersonFirstAndNoneIsLost() throws Exception {
         online("ana");
         online("ben");
-        JsonNode low = customerNode.open(Customers.lowRisk(TABLE));
-        JsonNode high = customerNode.open(Customers.highRisk(TABLE));
+        JsonNode low = customerNode.openVerified(Customers.lowRisk(TABLE), IDENTITY_SECRET);
+        JsonNode high = customerNode.openVerified(Customers.highRisk(TABLE), IDENTITY_SECRET);
         assertThat(customerNode.say(low, "Can I talk to a real person?", "l1").get("decision").asText()).isEqualTo("HANDOFF");
         assertThat(customerNode.say(high, "I need a human", "h1").get("decision").asText()).isEqualTo("HANDOFF");
         List<String> order = queue(agentNode);

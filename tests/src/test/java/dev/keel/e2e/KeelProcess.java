@@ -55,6 +55,7 @@ final class KeelProcess implements AutoCloseable {
         ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         builder.environment().remove("REDIS_URL");
         builder.environment().remove("KEEL_AGENT_TOKEN");
+        builder.environment().remove("KEEL_ADMIN_PASSWORD");
         builder.environment().putAll(env);
         KeelProcess keel = new KeelProcess(builder.start(), port, log);
         keel.awaitReady(Duration.ofSeconds(180));
@@ -101,12 +102,38 @@ final class KeelProcess implements AutoCloseable {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    /** Opens a conversation, optionally as a known customer; returns {conversationId, token}. */
+    /** Opens a conversation, optionally claiming (not proving) a customer id; returns {conversationId, token}. */
     JsonNode open(String customerId) throws Exception {
         ObjectNode body = JSON.createObjectNode();
         if (customerId != null) {
             body.put("customerId", customerId);
         }
+        return open(body);
+    }
+
+    /** Opens a conversation as this customer, proven by an identity token signed with the HS256 secret. */
+    JsonNode openVerified(String customerId, String secret) throws Exception {
+        return open(JSON.createObjectNode().put("identityToken", IdentityToken.hs256(secret, customerId, "keel")));
+    }
+
+    /** Signs in to the console; returns the session cookie ({@code keel_session=...}). */
+    String signIn(String name, String password) throws Exception {
+        HttpResponse<String> response = post("/api/v1/auth/login", null,
+                JSON.createObjectNode().put("name", name).put("password", password).toString());
+        if (response.statusCode() != 200) {
+            throw new IllegalStateException("sign-in: " + response.statusCode() + " " + response.body());
+        }
+        return response.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
+    }
+
+    /** GET with a console session cookie. */
+    HttpResponse<String> getSignedIn(String path, String cookie) throws IOException, InterruptedException {
+        HttpRequest request = HttpRequest.newBuilder(uri(path)).timeout(Duration.ofSeconds(30)).header("Cookie", cookie)
+                .GET().build();
+        return HTTP.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+
+    private JsonNode open(ObjectNode body) throws Exception {
         HttpResponse<String> response = post("/api/v1/conversations", null, body.toString());
         if (response.statusCode() != 201) {
             throw new IllegalStateException("open conversation: " + response.statusCode() + " " + response.body());

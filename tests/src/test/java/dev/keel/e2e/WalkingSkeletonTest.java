@@ -30,17 +30,22 @@ class WalkingSkeletonTest {
     private static Path data;
     private static KeelProcess keel;
     private static final Map<JsonNode, Integer> CONVERSATIONS = new LinkedHashMap<>();
+    /** The company backend's secret for signing customer identity tokens, shared with Keel. */
+    private static final String IDENTITY_SECRET = "walking-skeleton-identity-secret-0123456789";
+    private static final String ADMIN_PASSWORD = "walking-skeleton-admin-password";
 
     @BeforeAll
     static void start() throws Exception {
         data = Files.createTempDirectory("keel-e2e");
+        Files.writeString(data.resolve("identity-secret"), IDENTITY_SECRET);
         keel = startKeel();
     }
 
     private static KeelProcess startKeel() throws Exception {
-        return KeelProcess.start(data,
+        return KeelProcess.start(data, Map.of("KEEL_ADMIN_PASSWORD", ADMIN_PASSWORD),
                 "--kb", SHARED.resolve("stackfaq/articles").toString(),
-                "--customers", SHARED.resolve("telco-churn/telco_churn_shared.csv").toString());
+                "--customers", SHARED.resolve("telco-churn/telco_churn_shared.csv").toString(),
+                "--identity-secret-file", data.resolve("identity-secret").toString());
     }
 
     @AfterAll
@@ -86,26 +91,33 @@ class WalkingSkeletonTest {
     @Order(2)
     void highRiskCustomerWhoWantsToCancelIsHandedOffAndQueued() throws Exception {
         String customer = Customers.highRisk(SHARED.resolve("telco-churn/telco_churn_shared.csv"));
-        JsonNode conversation = keel.open(customer);
+        JsonNode conversation = keel.openVerified(customer, IDENTITY_SECRET);
         JsonNode reply = keel.say(conversation, "I want to cancel my contract.", UUID.randomUUID().toString());
         CONVERSATIONS.put(conversation, 2);
         System.out.printf("e2e high-risk customer %s: decision=%s reasons=%s%n", customer, reply.get("decision"), reply.get("reasons"));
         assertThat(reply.get("decision").asText()).isEqualTo("HANDOFF");
         assertThat(texts(reply.get("reasons"))).contains("INTENT_CHURN", "CHURN_RISK_HIGH");
 
-        String agentToken = Files.readString(data.resolve("agent-token")).strip();
-        JsonNode queue = KeelProcess.JSON.readTree(keel.get("/api/v1/handoffs", agentToken).body()).get("handoffs");
+        String session = keel.signIn("admin", ADMIN_PASSWORD);
+        JsonNode queue = KeelProcess.JSON.readTree(keel.getSignedIn("/api/v1/handoffs", session).body()).get("handoffs");
         List<String> waiting = new ArrayList<>();
         queue.forEach(h -> waiting.add(h.get("conversationId").asText()));
         assertThat(waiting).contains(conversation.get("conversationId").asText());
         assertThat(keel.get("/api/v1/handoffs", "wrong").statusCode()).isEqualTo(401);
+
+        JsonNode claimed = keel.open(customer);
+        JsonNode claimedReply = keel.say(claimed, "I want to cancel my contract.", UUID.randomUUID().toString());
+        CONVERSATIONS.put(claimed, 2);
+        assertThat(texts(claimedReply.get("reasons")))
+                .as("a customer id claimed without proof is never linked to the customer's churn score")
+                .doesNotContain("CHURN_RISK_HIGH", "CHURN_RISK_MEDIUM", "CHURN_RISK_LOW");
     }
 
     @Test
     @Order(3)
     void lowRiskCustomerAskingHowToGetsAnAnswer() throws Exception {
         String customer = Customers.lowRisk(SHARED.resolve("telco-churn/telco_churn_shared.csv"));
-        JsonNode conversation = keel.open(customer);
+        JsonNode conversation = keel.openVerified(customer, IDENTITY_SECRET);
         JsonNode reply = keel.say(conversation, "How do I write strikethrough text in GitHub markdown?", UUID.randomUUID().toString());
         CONVERSATIONS.put(conversation, 2);
         assertThat(reply.get("decision").asText()).isEqualTo("ANSWER");
