@@ -32,16 +32,30 @@ final class HttpApi {
     private final ChatService chat;
     private final Store store;
     private final String agentToken;
+    private final AdminArticlesApi admin;
 
-    HttpApi(Vertx vertx, ChatService chat, Store store, String agentToken) {
+    HttpApi(Vertx vertx, ChatService chat, Store store, String agentToken, AdminArticlesApi admin) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
         this.agentToken = agentToken;
+        this.admin = admin;
+    }
+
+    /** A route guard that lets a request through only with this bearer token. */
+    static io.vertx.core.Handler<RoutingContext> requireToken(String token) {
+        return ctx -> {
+            if (token.equals(bearer(ctx))) {
+                ctx.next();
+            } else {
+                fail(ctx, new ApiException(401, "invalid_token", "a valid bearer token is required"));
+            }
+        };
     }
 
     Router router() {
         Router router = Router.router(vertx);
+        admin.register(router);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         router.post("/api/v1/conversations").handler(this::openConversation);
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
@@ -115,14 +129,14 @@ final class HttpApi {
         return header.substring(7).strip();
     }
 
-    private static JsonObject requiredJson(RoutingContext ctx) {
+    static JsonObject requiredJson(RoutingContext ctx) {
         if (ctx.body().isEmpty()) {
             throw new ApiException(400, "missing_body", "a JSON object body is required");
         }
         return optionalJson(ctx);
     }
 
-    private static JsonObject optionalJson(RoutingContext ctx) {
+    static JsonObject optionalJson(RoutingContext ctx) {
         if (ctx.body().isEmpty()) {
             return new JsonObject();
         }

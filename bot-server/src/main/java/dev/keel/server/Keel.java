@@ -7,7 +7,7 @@ import picocli.CommandLine.Command;
 /** The {@code keel} command line. */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "Keel 0.1.0",
         description = "Customer-support chatbot that knows which customers are about to leave.",
-        subcommands = {ServeCommand.class})
+        subcommands = {ServeCommand.class, KbCommand.class})
 public final class Keel implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

@@ -2,6 +2,8 @@ package dev.keel.server;
 
 import dev.keel.churn.ChurnModel;
 import dev.keel.churn.CustomerTable;
+import dev.keel.kb.ArticleService;
+import dev.keel.kb.Embedder;
 import dev.keel.kb.KnowledgeBase;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -67,8 +69,9 @@ final class KeelServer implements AutoCloseable {
                 throw new IllegalStateException("Redis does not answer PING");
             }
 
-            KnowledgeBase knowledgeBase = KnowledgeBase.load(settings.kb());
-            resources.add(knowledgeBase);
+            ArticleService articles = ArticleService.open(settings.kb(), settings.data(), Embedder.shared());
+            resources.add(articles);
+            KnowledgeBase knowledgeBase = articles.knowledgeBase();
             CustomerTable table = CustomerTable.load(settings.customers(), settings.idColumn(), settings.labelColumn(),
                     settings.positive());
             ChurnModel model = ChurnScores.loadOrTrain(table, settings.data().resolve("model"));
@@ -81,7 +84,10 @@ final class KeelServer implements AutoCloseable {
                     new EscalationPolicy(settings.minAnswerability()), templates);
             Vertx vertx = Vertx.vertx();
             resources.add(() -> vertx.close().await());
-            HttpApi api = new HttpApi(vertx, chat, store, agentToken(settings.data()));
+            String agentToken = agentToken(settings.data());
+            // until admin accounts exist, the admin API takes the agent token
+            AdminArticlesApi admin = new AdminArticlesApi(vertx, articles, HttpApi.requireToken(agentToken));
+            HttpApi api = new HttpApi(vertx, chat, store, agentToken, admin);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port()))
                     .requestHandler(api.router())
                     .listen().await();

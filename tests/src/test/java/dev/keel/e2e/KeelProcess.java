@@ -50,7 +50,7 @@ final class KeelProcess implements AutoCloseable {
         builder.environment().remove("REDIS_URL");
         builder.environment().remove("KEEL_AGENT_TOKEN");
         KeelProcess keel = new KeelProcess(builder.start(), port, log);
-        keel.awaitReady(Duration.ofSeconds(180));
+        keel.awaitReady(Duration.ofSeconds(600));
         return keel;
     }
 
