@@ -41,7 +41,7 @@ final class KbEvalCommand implements Callable<Integer> {
     @Option(names = "--k", defaultValue = "10", description = "Depth of MRR and nDCG (default: ${DEFAULT-VALUE}).")
     int k;
 
-    @Option(names = "--model", defaultValue = "bge-small-en-v1.5-q",
+    @Option(names = "--model", defaultValue = "all-minilm-l6-v2",
             description = "Embedding model: bge-small-en-v1.5-q or all-minilm-l6-v2 (default: ${DEFAULT-VALUE}).")
     String model;
 

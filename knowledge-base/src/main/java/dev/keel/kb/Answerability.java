@@ -29,8 +29,17 @@ import java.util.Set;
  * @param ceiling        cosine at or above which closeness is 1
  */
 record Answerability(double coverageWeight, double floor, double ceiling) {
-    /** Calibrated on StackFAQ questions and off-topic questions (see the README). */
-    static final Answerability DEFAULT = new Answerability(0.5, 0.55, 0.85);
+
+    /**
+     * Calibrated per model on StackFAQ questions and off-topic questions (see the README): each
+     * model has its own range of cosine similarities for unrelated and for matching texts.
+     */
+    static Answerability of(Embedder.Model model) {
+        return switch (model) {
+            case BGE_SMALL_EN_V15_Q -> new Answerability(0.5, 0.55, 0.85);
+            case ALL_MINILM_L6_V2 -> new Answerability(0.5, 0.25, 0.65);
+        };
+    }
 
     double of(IndexSearcher searcher, LanguageAnalysis analysis, Map<Family, List<String>> terms, Passage top,
               float[] queryVector) throws IOException {

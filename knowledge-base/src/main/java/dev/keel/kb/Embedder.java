@@ -23,7 +23,7 @@ public final class Embedder {
                 BgeSmallEnV15QuantizedEmbeddingModel::new),
         ALL_MINILM_L6_V2("all-minilm-l6-v2", "", AllMiniLmL6V2EmbeddingModel::new);
 
-        public static final Model DEFAULT = BGE_SMALL_EN_V15_Q;
+        public static final Model DEFAULT = ALL_MINILM_L6_V2;
 
         final String id;
         /** BGE is trained to embed short queries with this instruction in front; passages go in bare. */

@@ -68,12 +68,13 @@ public final class KnowledgeBase implements Closeable {
     private final Embedder embedder;
     private final PassageIndex index;
     private final Map<String, Article> articles = new ConcurrentHashMap<>();
-    private final Answerability answerability = Answerability.DEFAULT;
+    private volatile Answerability answerability;
     private volatile Fusion fusion = Fusion.DEFAULT;
 
     private KnowledgeBase(Directory directory, Embedder embedder) throws IOException {
         this.embedder = embedder;
         this.index = new PassageIndex(directory, analysis);
+        this.answerability = Answerability.of(embedder.model());
     }
 
     /** An empty knowledge base held in memory. */
@@ -254,6 +255,11 @@ public final class KnowledgeBase implements Closeable {
 
     public Embedder embedder() {
         return embedder;
+    }
+
+    /** Changes how answerability is computed (used to calibrate it on an evaluation set). */
+    void answerability(Answerability newAnswerability) {
+        this.answerability = newAnswerability;
     }
 
     /** Changes how lexical and vector rankings are combined (used to tune on an evaluation set). */
