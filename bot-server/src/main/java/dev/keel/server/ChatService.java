@@ -155,7 +155,7 @@ final class ChatService {
         RiskBand band = ChurnScores.band(risk);
         TurnHistory history = new TurnHistory(store.signals(conversationId));
         EscalationPolicy.Signals signals = new EscalationPolicy.Signals(intent.intent(), band, found.answerability(),
-                found.isEmpty() ? 0 : found.hits().get(0).score(), found.queryTerms() > 0, Frustration.ofConversation(history.frustrationTexts(), text),
+                found.queryTerms() > 0, Frustration.ofConversation(history.frustrationTexts(), text),
                 history.repeatsOf(text), history.failuresInARow());
         EscalationPolicy.Outcome outcome = policy.decide(signals);
         boolean answerable = !found.isEmpty() && policy.covers(found.answerability());

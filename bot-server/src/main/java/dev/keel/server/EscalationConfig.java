@@ -15,7 +15,7 @@ import java.util.function.Function;
  * {@code KEEL_FRUSTRATION_THRESHOLD}).
  *
  * @param minAnswerability       below this retrieval answerability the knowledge base does not cover the question
- * @param offTopicBelow          an unanswered message whose best retrieval score (BM25) is below this is off-topic:
+ * @param offTopicBelow          an unanswered message whose retrieval answerability is below this is off-topic:
  *                               on its own it never hands over nor counts as frustration
  * @param frustrationThreshold   frustration at or above which a person is offered
  * @param frustrationHighRisk    the same for customers of high churn risk, who are offered a person sooner
@@ -36,7 +36,7 @@ record EscalationConfig(double minAnswerability, double offTopicBelow, double fr
     static final double DEFAULT_FRUSTRATION = 0.75;
 
     static EscalationConfig defaults() {
-        return new EscalationConfig(0.45, 3.0, DEFAULT_FRUSTRATION, 0.6, 3, 3, 2, 90, 60, 6, 0.05, 10_000,
+        return new EscalationConfig(0.45, 0.30, DEFAULT_FRUSTRATION, 0.6, 3, 3, 2, 90, 60, 6, 0.05, 10_000,
                 BusinessHours.ALWAYS);
     }
 

@@ -23,17 +23,15 @@ final class EscalationPolicy {
     /**
      * The signals of one turn.
      *
-     * @param topScore       the retrieval score of the best passage, 0 when none matched
      * @param frustration    the customer's frustration in [0, 1], history included
      * @param repeats        how many times the customer has now asked for the same thing, this message included
      * @param failuresBefore how many of the bot's latest answers in a row did not answer
      */
-    record Signals(Intent intent, RiskBand risk, double answerability, double topScore, boolean somethingToSearch,
+    record Signals(Intent intent, RiskBand risk, double answerability, boolean somethingToSearch,
                    double frustration, int repeats, int failuresBefore) {
         /** The signals of a single first message with no history. */
-        static Signals firstMessage(Intent intent, RiskBand risk, double answerability, double topScore,
-                                    boolean somethingToSearch) {
-            return new Signals(intent, risk, answerability, topScore, somethingToSearch, 0, 1, 0);
+        static Signals firstMessage(Intent intent, RiskBand risk, double answerability, boolean somethingToSearch) {
+            return new Signals(intent, risk, answerability, somethingToSearch, 0, 1, 0);
         }
 
         boolean highRisk() {
@@ -90,7 +88,7 @@ final class EscalationPolicy {
      */
     boolean isOffTopic(Signals s) {
         return s.intent() == Intent.OTHER && s.somethingToSearch() && !covers(s.answerability())
-                && s.topScore() < config.offTopicBelow();
+                && s.answerability() < config.offTopicBelow();
     }
 
     /** Whether this turn failed to answer: the bot found nothing, or nothing good enough. */

@@ -1,5 +1,6 @@
 package dev.keel.server;
 
+import dev.keel.kb.ArticleService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpHeaders;
@@ -47,15 +48,17 @@ final class HttpApi {
     private final EdgePolicy edge;
     private final ConsoleAuth auth;
     private final CustomerIdentity identity;
+    private final AdminArticlesApi articles;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
     /**
      * @param agents       the agent API, behind the agent role
+     * @param articles     the article store, edited through the admin API
      * @param serviceToken the machine-to-machine agent bearer token, or null for none
      */
-    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, KeelMetrics metrics, SecuritySettings security,
-            CustomerIdentity identity, String serviceToken) {
+    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, ArticleService articles, KeelMetrics metrics,
+            SecuritySettings security, CustomerIdentity identity, String serviceToken) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
@@ -64,6 +67,7 @@ final class HttpApi {
         this.edge = new EdgePolicy(security);
         this.auth = new ConsoleAuth(store, security, serviceToken, this::blocking);
         this.identity = identity;
+        this.articles = new AdminArticlesApi(vertx, articles, auth.requireRole(Role.ADMIN));
     }
 
     /** Sign-in, sessions and the role guards ({@code auth().requireRole(Role.AGENT)}) for routes of other files. */
@@ -75,6 +79,8 @@ final class HttpApi {
         Router router = Router.router(vertx);
         edge.mount(router);
         router.route("/api/*").handler(this::admit);
+        // before the API-wide body limit, which would otherwise refuse the larger bodies of articles
+        articles.register(router);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         auth.mount(router);
         if (identity.demoSignerOn()) {

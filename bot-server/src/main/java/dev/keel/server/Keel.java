@@ -9,7 +9,7 @@ import java.util.Map;
 /** The {@code keel} command line. */
 @Command(name = "keel", mixinStandardHelpOptions = true, version = "Keel 0.1.0",
         description = "Customer-support chatbot that knows which customers are about to leave.",
-        subcommands = {ServeCommand.class, ChurnCommand.class, IntentCommand.class, FrustrationCommand.class,
+        subcommands = {ServeCommand.class, KbCommand.class, ChurnCommand.class, IntentCommand.class, FrustrationCommand.class,
                 LlmCommand.class, LoadCommand.class, AdminCommand.class})
 public final class Keel implements Runnable {
     @CommandLine.Spec

@@ -2,6 +2,8 @@ package dev.keel.server;
 
 import dev.keel.churn.ChurnModel;
 import dev.keel.churn.CustomerTable;
+import dev.keel.kb.ArticleService;
+import dev.keel.kb.Embedder;
 import dev.keel.kb.KnowledgeBase;
 import dev.keel.server.llm.Llm;
 import dev.keel.server.llm.LlmSettings;
@@ -109,8 +111,9 @@ final class KeelServer implements AutoCloseable {
                 throw new IllegalStateException("Redis does not answer PING");
             }
 
-            KnowledgeBase knowledgeBase = KnowledgeBase.load(settings.kb());
-            resources.add(knowledgeBase);
+            ArticleService articles = ArticleService.open(settings.kb(), settings.data(), Embedder.shared());
+            resources.add(articles);
+            KnowledgeBase knowledgeBase = articles.knowledgeBase();
             metrics.knowledgeBaseSize(knowledgeBase::passageCount);
             CustomerTable table = CustomerTable.load(settings.customers(), settings.idColumn(), settings.labelColumn(),
                     settings.positive());
@@ -137,7 +140,7 @@ final class KeelServer implements AutoCloseable {
                     .onSuccess(metrics::handoffsWaiting));
             AgentApi agents = new AgentApi(vertx, desk, chat);
             agents.watchLeases();
-            HttpApi api = new HttpApi(vertx, chat, store, agents, metrics, security, identity, env.get("KEEL_AGENT_TOKEN"));
+            HttpApi api = new HttpApi(vertx, chat, store, agents, articles, metrics, security, identity, env.get("KEEL_AGENT_TOKEN"));
             api.auth().ensureFirstAdmin(env);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
                             .setIdleTimeout((int) security.idleTimeout().toSeconds()))

@@ -13,12 +13,12 @@ class EscalationPolicyTest {
     private final EscalationPolicy policy = new EscalationPolicy(EscalationConfig.defaults());
 
     private static EscalationPolicy.Signals first(Intent intent, RiskBand risk, double answerability) {
-        return EscalationPolicy.Signals.firstMessage(intent, risk, answerability, 8.0, true);
+        return EscalationPolicy.Signals.firstMessage(intent, risk, answerability, true);
     }
 
     private static EscalationPolicy.Signals later(RiskBand risk, double answerability, double frustration, int repeats,
                                                   int failuresBefore) {
-        return new EscalationPolicy.Signals(Intent.OTHER, risk, answerability, 8.0, true, frustration, repeats, failuresBefore);
+        return new EscalationPolicy.Signals(Intent.OTHER, risk, answerability, true, frustration, repeats, failuresBefore);
     }
 
     @Test
@@ -44,13 +44,13 @@ class EscalationPolicyTest {
     void unansweredQuestionIsOfferedAPersonAndAnsweredOneIsNot() {
         assertThat(policy.decide(first(Intent.OTHER, RiskBand.LOW, 0.3)).reasons()).containsExactly("NOT_IN_KNOWLEDGE_BASE");
         assertThat(policy.decide(first(Intent.OTHER, RiskBand.LOW, 0.8)).decision()).isEqualTo(Decision.ANSWER);
-        assertThat(policy.decide(EscalationPolicy.Signals.firstMessage(Intent.OTHER, RiskBand.UNKNOWN, 0.0, 0.0, false)).reasons())
+        assertThat(policy.decide(EscalationPolicy.Signals.firstMessage(Intent.OTHER, RiskBand.UNKNOWN, 0.0, false)).reasons())
                 .containsExactly("NOTHING_TO_SEARCH");
     }
 
     @Test
     void offTopicMessagesAloneNeverHandOffNorCountAsFrustration() {
-        EscalationPolicy.Outcome outcome = policy.decide(new EscalationPolicy.Signals(Intent.OTHER, RiskBand.HIGH, 0.3, 1.9,
+        EscalationPolicy.Outcome outcome = policy.decide(new EscalationPolicy.Signals(Intent.OTHER, RiskBand.HIGH, 0.1,
                 true, 0.95, 5, 4));
         assertThat(outcome.decision()).isEqualTo(Decision.ANSWER);
         assertThat(outcome.reasons()).containsExactly("OFF_TOPIC");

@@ -23,6 +23,15 @@ public final class ArticleParser {
      * @throws IllegalArgumentException when the front matter is missing, malformed or lacks id or title
      */
     public static Article parse(String source, String text) {
+        return parseVersioned(source, text).article();
+    }
+
+    /** An article with the store's revision number of its file (1 when the file has none). */
+    public record Versioned(Article article, int version) {
+    }
+
+    /** Parses one article and the optional front matter field {@code version}. */
+    public static Versioned parseVersioned(String source, String text) {
         String normalized = text.replace("\r\n", "\n");
         if (normalized.startsWith("\uFEFF")) {
             normalized = normalized.substring(1);
@@ -67,7 +76,16 @@ public final class ArticleParser {
                 }
             }
         }
-        return new Article(id.strip(), title.strip(), text(meta, "locale"), tags, text(meta, "url"), body);
+        Article.Status status;
+        try {
+            status = Article.Status.parse(text(meta, "status"));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(source + ": front matter field 'status': " + e.getMessage());
+        }
+        JsonNode version = meta.get("version");
+        int revision = version != null && version.canConvertToInt() && version.asInt() > 0 ? version.asInt() : 1;
+        return new Versioned(new Article(id.strip(), title.strip(), text(meta, "locale"), tags, text(meta, "url"), status, body),
+                revision);
     }
 
     private static String text(JsonNode meta, String field) {

@@ -6,7 +6,7 @@ package dev.keel.kb;
  * @param articleId the article
  * @param title     its title
  * @param passage   the best matching passage of that article
- * @param score     the BM25 score of that passage
+ * @param score     the ranking score of that article (its scale depends on the retrieval mode)
  */
 public record SearchHit(String articleId, String title, Passage passage, double score) {
 }

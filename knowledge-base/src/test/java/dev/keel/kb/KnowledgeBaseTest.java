@@ -1,10 +1,8 @@
 package dev.keel.kb;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
@@ -13,57 +11,59 @@ import java.nio.file.Path;
 import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+/** Retrieval quality and answerability on StackFAQ, whose questions have known answers. */
 class KnowledgeBaseTest {
     private static KnowledgeBase stackFaq;
 
     @BeforeAll
-    static void load() throws Exception {
-        stackFaq = KnowledgeBase.load(SharedData.path("stackfaq/articles"));
-    }
-
-    @AfterAll
-    static void close() throws Exception {
-        stackFaq.close();
+    static void load() {
+        stackFaq = StackFaq.kb();
     }
 
     @Test
-    void loadsEveryArticleOfTheFolder() {
+    void indexesEveryArticleOfTheFolder() {
         assertThat(stackFaq.articleCount()).isEqualTo(125);
         assertThat(stackFaq.passageCount()).isGreaterThanOrEqualTo(125);
     }
 
+    /**
+     * Every other StackFAQ question (the full set is for {@code kb eval}): hybrid ranks the answer
+     * first far more often than BM25 alone, has it in the top five almost always, and rates most
+     * of these on-topic questions as answerable.
+     */
     @Test
-    void firstHitIsARelevantArticleForMostStackFaqQuestions() throws Exception {
-        ObjectMapper json = new ObjectMapper();
-        List<String> lines = Files.readAllLines(SharedData.path("stackfaq/questions.jsonl"));
-        int firstHitRelevant = 0;
-        int inTopFive = 0;
-        for (String line : lines) {
-            JsonNode q = json.readTree(line);
-            List<String> relevant = json.convertValue(q.get("relevant"), json.getTypeFactory().constructCollectionType(List.class, String.class));
-            List<SearchHit> hits = stackFaq.search(q.get("question").asText(), 5).hits();
-            if (!hits.isEmpty() && relevant.contains(hits.get(0).articleId())) {
-                firstHitRelevant++;
-            }
-            if (hits.stream().anyMatch(h -> relevant.contains(h.articleId()))) {
-                inTopFive++;
-            }
-        }
-        double recallAt1 = (double) firstHitRelevant / lines.size();
-        double recallAt5 = (double) inTopFive / lines.size();
-        System.out.printf("stackfaq bm25: questions=%d recall@1=%.3f recall@5=%.3f%n", lines.size(), recallAt1, recallAt5);
-        assertThat(recallAt1).isGreaterThanOrEqualTo(0.6);
-        assertThat(recallAt5).isGreaterThanOrEqualTo(0.85);
+    void hybridRetrievalFindsTheAnswerFirstAndRatesItAnswerable() {
+        List<RetrievalEval.Question> all = StackFaq.questions();
+        List<RetrievalEval.Question> questions = java.util.stream.IntStream.range(0, all.size()).filter(i -> i % 2 == 0)
+                .mapToObj(all::get).toList();
+        RetrievalEval.Report bm25 = RetrievalEval.run(stackFaq.retriever(KnowledgeBase.Mode.BM25), questions, 10);
+        int[] answerable = {0};
+        RetrievalEval.Report hybrid = RetrievalEval.run((text, limit) -> {
+            SearchResult result = stackFaq.search(text, limit);
+            answerable[0] += result.answerability() >= 0.45 ? 1 : 0;
+            return result;
+        }, questions, 10);
+        System.out.printf("stackfaq bm25 %s%nstackfaq hybrid %s%n", bm25, hybrid);
+        assertThat(bm25.recallAt1()).isGreaterThanOrEqualTo(0.7);
+        assertThat(hybrid.recallAt1()).isGreaterThan(bm25.recallAt1() + 0.1);
+        assertThat(hybrid.recallAt5()).isGreaterThanOrEqualTo(0.98);
+        assertThat(hybrid.mrrAtK()).isGreaterThan(bm25.mrrAtK());
+        assertThat((double) answerable[0] / questions.size()).isGreaterThan(0.85);
     }
 
+    /** CASES BUG-23: off-topic questions must fall below the escalation policy's default threshold. */
     @ParameterizedTest
-    @ValueSource(strings = {"Can I pause my plan for 1/2 month?", "pricing (annual", "what does \"pro+ plan\" include?",
-            "error code [E42]", "AND", "refund: how?", "C++ SDK", "!!!", "title:foo*~2^9", "\\", "\"", "*", "?", "NOT OR AND",
-            "a && b || c", "{[()]}", "~~~", "", "   ", "\u0000\u0001", "🙂 😡"})
-    void customerTextIsNeverReadAsQuerySyntax(String text) {
-        assertThatCode(() -> stackFaq.search(text, 5)).doesNotThrowAnyException();
+    @ValueSource(strings = {"What's a good lasagna recipe?", "Who will win the next election?", "Write my history essay",
+            "Is Contoso's stock going up?"})
+    void offTopicQuestionsAreNotAnswerable(String question) {
+        assertThat(stackFaq.search(question, 3).answerability()).isLessThan(0.45);
+    }
+
+    @Test
+    void aClearQuestionIsAnswerable() {
+        assertThat(stackFaq.search("How can I delete my facebook account?", 3).answerability()).isGreaterThan(0.6);
     }
 
     @Test
@@ -82,17 +82,9 @@ class KnowledgeBaseTest {
     }
 
     @Test
-    void answerabilityIsHighOnTopicAndLowOffTopic() {
-        double onTopic = stackFaq.search("How can I delete my facebook account?", 5).answerability();
-        double offTopic = stackFaq.search("What's a good lasagna recipe?", 5).answerability();
-        assertThat(onTopic).isGreaterThan(0.6);
-        assertThat(offTopic).isLessThan(0.35);
-    }
-
-    @Test
-    void rejectsArticlesWithoutFrontMatterNamingTheFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+    void rejectsArticlesWithoutFrontMatterNamingTheFile(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("broken.md"), "# no front matter\n");
-        org.assertj.core.api.Assertions.assertThatThrownBy(() -> KnowledgeBase.load(dir))
+        assertThatThrownBy(() -> KnowledgeBase.load(dir))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("broken.md");
     }

@@ -58,7 +58,7 @@ final class KeelProcess implements AutoCloseable {
         builder.environment().remove("KEEL_ADMIN_PASSWORD");
         builder.environment().putAll(env);
         KeelProcess keel = new KeelProcess(builder.start(), port, log);
-        keel.awaitReady(Duration.ofSeconds(180));
+        keel.awaitReady(Duration.ofSeconds(600));
         return keel;
     }
 
