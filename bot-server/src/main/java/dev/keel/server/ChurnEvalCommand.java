@@ -7,7 +7,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
 /** {@code keel churn eval}: metrics of a saved model on a labelled table. */
@@ -18,14 +17,8 @@ final class ChurnEvalCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "data/model", description = "Model folder (default: ${DEFAULT-VALUE}).")
-    Path modelDir;
-
-    @Option(names = "--data", required = true, description = "Labelled customer table (CSV with a header).")
-    Path data;
-
-    @Option(names = "--id", description = "Customer id column (default: the model's).")
-    String idColumn;
+    @CommandLine.Mixin
+    ChurnSourceOptions source;
 
     @Option(names = "--label", description = "Churn label column (default: the model's).")
     String labelColumn;
@@ -36,8 +29,8 @@ final class ChurnEvalCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         return ChurnCommand.run(spec, () -> {
-            ChurnModel model = ChurnModel.load(modelDir);
-            CustomerTable table = CustomerTable.load(data, idColumn != null ? idColumn : model.idColumn(),
+            ChurnModel model = ChurnModel.load(source.modelDir);
+            CustomerTable table = CustomerTable.load(source.data, source.idColumn != null ? source.idColumn : model.idColumn(),
                     labelColumn != null ? labelColumn : model.labelColumn(),
                     positive != null ? positive : model.positiveValue());
             ChurnCommand.print(spec, Evaluation.evaluate(model, table));

@@ -9,7 +9,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,14 +23,8 @@ final class ChurnExplainCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "data/model", description = "Model folder (default: ${DEFAULT-VALUE}).")
-    Path modelDir;
-
-    @Option(names = "--data", required = true, description = "Customer table (CSV with a header).")
-    Path data;
-
-    @Option(names = "--id", description = "Customer id column (default: the model's).")
-    String idColumn;
+    @CommandLine.Mixin
+    ChurnSourceOptions source;
 
     @Option(names = "--customer", description = "Customer id to explain.")
     String customer;
@@ -42,14 +35,14 @@ final class ChurnExplainCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         return ChurnCommand.run(spec, () -> {
-            ChurnModel model = ChurnModel.load(modelDir);
-            CustomerTable table = ChurnCommand.tableFor(model, data, idColumn);
+            ChurnModel model = ChurnModel.load(source.modelDir);
+            CustomerTable table = ChurnCommand.tableFor(model, source.data, source.idColumn);
             if (customer == null) {
                 ChurnCommand.print(spec, ChurnDrivers.of(model, table, segmentBy));
                 return 0;
             }
             Map<String, String> record = table.record(customer).orElseThrow(() ->
-                    new IllegalArgumentException("no customer " + customer + " in " + data));
+                    new IllegalArgumentException("no customer " + customer + " in " + source.data));
             Explanation explanation = model.explain(record);
             Map<String, Object> out = new LinkedHashMap<>();
             out.put("customerId", customer);

@@ -9,7 +9,6 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import redis.clients.jedis.JedisPool;
 
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,14 +27,8 @@ final class ChurnScoreCommand implements Callable<Integer> {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
-    @Option(names = "--model", defaultValue = "data/model", description = "Model folder (default: ${DEFAULT-VALUE}).")
-    Path modelDir;
-
-    @Option(names = "--data", required = true, description = "Customer table (CSV with a header).")
-    Path data;
-
-    @Option(names = "--id", description = "Customer id column (default: the model's).")
-    String idColumn;
+    @CommandLine.Mixin
+    ChurnSourceOptions source;
 
     @Option(names = "--redis", defaultValue = "${env:REDIS_URL}", description = "Redis to write to (default: REDIS_URL; none: only score).")
     String redisUrl;
@@ -46,8 +39,8 @@ final class ChurnScoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         return ChurnCommand.run(spec, () -> {
-            ChurnModel model = ChurnModel.load(modelDir);
-            CustomerTable table = ChurnCommand.tableFor(model, data, idColumn);
+            ChurnModel model = ChurnModel.load(source.modelDir);
+            CustomerTable table = ChurnCommand.tableFor(model, source.data, source.idColumn);
             List<Map<String, String>> rows = new ArrayList<>(table.size());
             for (String id : table.ids()) {
                 Map<String, String> row = table.record(id).orElseThrow();
