@@ -286,7 +286,7 @@ final class AdminArticlesApi {
 
     /** Runs store and index work on a worker thread and turns the store's refusals into API errors. */
     private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
-        return vertx.executeBlocking(() -> {
+        return HttpApi.blocking(vertx, ctx, () -> {
             try {
                 return work.call();
             } catch (VersionConflictException e) {
@@ -296,7 +296,7 @@ final class AdminArticlesApi {
             } catch (InvalidArticleException e) {
                 throw invalid(e);
             }
-        }, false).onFailure(ctx::fail);
+        });
     }
 
     private static ApiException invalid(InvalidArticleException e) {

@@ -1,6 +1,5 @@
 package dev.keel.server;
 
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -128,7 +127,6 @@ final class AgentApi {
     }
 
     private void respond(RoutingContext ctx, Callable<JsonObject> work) {
-        Future<JsonObject> result = vertx.executeBlocking(work, false);
-        result.onFailure(ctx::fail).onSuccess(body -> HttpApi.send(ctx, 200, body));
+        HttpApi.blocking(vertx, ctx, work).onSuccess(body -> HttpApi.send(ctx, 200, body));
     }
 }

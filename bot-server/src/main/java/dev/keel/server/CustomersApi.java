@@ -2,7 +2,6 @@ package dev.keel.server;
 
 import dev.keel.churn.SchemaMismatchException;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.HttpHeaders;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -22,7 +21,6 @@ import java.util.regex.Pattern;
  */
 final class CustomersApi {
     private static final Pattern CUSTOMER_ID = Pattern.compile("[A-Za-z0-9._@:-]{1,64}");
-    private static final String JSON = "application/json; charset=utf-8";
 
     private final Vertx vertx;
     private final ChurnScores churn;
@@ -50,15 +48,13 @@ final class CustomersApi {
             throw new ApiException(400, "invalid_customer_id", "the customer id must be 1 to 64 letters, digits or . _ @ : -");
         }
         Map<String, String> record = record(ctx);
-        vertx.executeBlocking(() -> {
+        HttpApi.blocking(vertx, ctx, () -> {
             try {
                 return churn.update(id, record);
             } catch (SchemaMismatchException e) {
                 throw new ApiException(400, "invalid_record", e.getMessage());
             }
-        }, false).onFailure(ctx::fail).onSuccess(score -> ctx.response().setStatusCode(200)
-                .putHeader(HttpHeaders.CONTENT_TYPE, JSON).putHeader("Cache-Control", "no-store")
-                .end(new JsonObject().put("customerId", id).put("risk", score).encode()));
+        }).onSuccess(score -> HttpApi.send(ctx, 200, new JsonObject().put("customerId", id).put("risk", score)));
     }
 
     private static Map<String, String> record(RoutingContext ctx) {

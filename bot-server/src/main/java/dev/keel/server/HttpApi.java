@@ -182,8 +182,15 @@ final class HttpApi {
         send(ctx, 200, new JsonObject().put("identityToken", identity.signForDemo(customerId)));
     }
 
-    /** Runs request work on a worker thread, with the request and conversation ids in the log context. */
     private <T> Future<T> blocking(RoutingContext ctx, Callable<T> work) {
+        return blocking(vertx, ctx, work);
+    }
+
+    /**
+     * Runs request work on a worker thread, with the request and conversation ids in the log
+     * context; a failure fails the request. Every route's blocking work goes through here.
+     */
+    static <T> Future<T> blocking(Vertx vertx, RoutingContext ctx, Callable<T> work) {
         Map<String, String> logContext = logContext(ctx);
         return vertx.executeBlocking(() -> {
             logContext.forEach(MDC::put);
