@@ -10,7 +10,10 @@ import io.vertx.core.http.WebSocketFrame;
 import io.vertx.core.json.JsonObject;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -38,6 +41,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the socket needs an agent session from Keel's own origin, pushes the queue and the watched
  * conversations, and refuses oversized frames as documented.
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RealTimeTest {
     private static final String ADMIN_PASSWORD = "realtime-admin-password-1";
     private static final String SERVICE_TOKEN = "realtime-test-service-token";
@@ -369,5 +373,20 @@ class RealTimeTest {
         }
         // the server is still healthy
         assertThat(keel.send("GET", "/health/ready", null).statusCode()).isEqualTo(200);
+    }
+
+    /** Runs last: it stops the node. */
+    @Test
+    @Order(Integer.MAX_VALUE)
+    void aStoppingNodeTellsStreamsAndSocketsToReconnect() throws Exception {
+        JsonObject conversation = keel.open(new JsonObject());
+        try (Stream customer = new Stream(conversation, conversation.getString("token"), null); Socket agent = signedInSocket()) {
+            customer.next(e -> e.name().equals("status"));
+            agent.next(f -> f.getString("type").equals("queue"));
+            keel.drain();
+            assertThat(customer.next(e -> !e.name().equals("status")).name()).isEqualTo("reconnect");
+            assertThat(customer.next(e -> true).name()).isEqualTo("closed");
+            assertThat(agent.closed.get(WAIT_SECONDS, TimeUnit.SECONDS)).isEqualTo((short) 1001);
+        }
     }
 }
