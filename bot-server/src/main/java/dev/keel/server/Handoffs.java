@@ -39,8 +39,7 @@ final class Handoffs {
             redis.call('HSET', KEYS[1], 'owner', ARGV[2])
             redis.call('HSET', KEYS[3], 'agent', ARGV[2], 'state', 'CLAIMED', 'claimedAt', ARGV[5])
             redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
-            redis.call('RPUSH', KEYS[5], ARGV[4])
-            return 'CLAIMED'
+            return 'CLAIMED:' .. (redis.call('RPUSH', KEYS[5], ARGV[4]) - 1)
             """;
 
     /**
@@ -68,7 +67,7 @@ final class Handoffs {
               redis.call('ZREM', KEYS[2], ARGV[1])
             end
             if ARGV[8] ~= '' then redis.call('HSET', KEYS[3], 'disposition', ARGV[8]) end
-            if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[5], ARGV[4]) end
+            if ARGV[4] ~= '' then return 'MOVED:' .. (redis.call('RPUSH', KEYS[5], ARGV[4]) - 1) end
             return 'MOVED'
             """;
 
@@ -185,9 +184,16 @@ final class Handoffs {
 
     Move claim(String conversationId, String agentId, JsonObject notice, long now) {
         String key = Store.conversationKey(conversationId);
-        Object result = store.call(j -> j.eval(CLAIM, List.of(key, Store.QUEUE, ticketKey(conversationId), LEASES, key + ":log"),
-                List.of(conversationId, owner(agentId), Long.toString(leaseUntil(now)), notice.encode(), Long.toString(now))));
-        return new Move(result.equals("CLAIMED") || result.equals("RENEWED"), result.toString());
+        String result = store.call(j -> j.eval(CLAIM, List.of(key, Store.QUEUE, ticketKey(conversationId), LEASES, key + ":log"),
+                List.of(conversationId, owner(agentId), Long.toString(leaseUntil(now)), notice.encode(), Long.toString(now)))).toString();
+        if (result.startsWith("CLAIMED:")) {
+            long seq = Long.parseLong(result.substring("CLAIMED:".length()));
+            store.announce(ChangeBus.conversationChanged(conversationId));
+            store.announce(ChangeBus.queueChanged());
+            store.announce(ChangeBus.given(conversationId, agentId, seq));
+            return new Move(true, "CLAIMED", seq);
+        }
+        return new Move(result.equals("RENEWED"), result);
     }
 
     /** Renews the lease of the agent who owns the conversation; refused for anyone else. */
@@ -209,10 +215,23 @@ final class Handoffs {
     private Move move(String conversationId, String from, String to, String state, JsonObject notice, String disposition,
                       long now, String onlyIfLeaseExpiredBy) {
         String key = Store.conversationKey(conversationId);
-        Object result = store.call(j -> j.eval(MOVE, List.of(key, Store.QUEUE, ticketKey(conversationId), LEASES, key + ":log"),
+        String result = store.call(j -> j.eval(MOVE, List.of(key, Store.QUEUE, ticketKey(conversationId), LEASES, key + ":log"),
                 List.of(conversationId, from, to, notice == null ? "" : notice.encode(), state,
-                        Long.toString(leaseUntil(now)), onlyIfLeaseExpiredBy, disposition == null ? "" : disposition)));
-        return new Move(result.equals("MOVED"), result.toString());
+                        Long.toString(leaseUntil(now)), onlyIfLeaseExpiredBy, disposition == null ? "" : disposition))).toString();
+        if (!result.startsWith("MOVED")) {
+            return new Move(false, result);
+        }
+        long seq = result.startsWith("MOVED:") ? Long.parseLong(result.substring("MOVED:".length())) : -1;
+        if (!from.equals(to)) {
+            store.announce(ChangeBus.conversationChanged(conversationId));
+            if (from.equals("QUEUE") || to.equals("QUEUE")) {
+                store.announce(ChangeBus.queueChanged());
+            }
+            if (to.startsWith("agent:")) {
+                store.announce(ChangeBus.given(conversationId, to.substring("agent:".length()), seq));
+            }
+        }
+        return new Move(true, "MOVED", seq);
     }
 
     Move agentSays(String conversationId, String agentId, JsonObject message, String clientMessageId, long now) {
@@ -220,6 +239,7 @@ final class Handoffs {
         String result = store.call(j -> j.eval(AGENT_SAYS, List.of(key, key + ":log", key + ":agent-turns", LEASES),
                 List.of(conversationId, owner(agentId), message.encode(), Long.toString(leaseUntil(now)), clientMessageId))).toString();
         if (result.startsWith("SENT:")) {
+            store.announce(ChangeBus.conversationChanged(conversationId));
             return new Move(true, result, Long.parseLong(result.substring("SENT:".length())));
         }
         if (result.startsWith("DUPLICATE:")) {
@@ -266,18 +286,29 @@ final class Handoffs {
                         return 1
                         """, List.of(key, "keel:followup:" + conversationId, "keel:followups", key + ":log"),
                 List.of(contact, notice.encode(), conversationId, Long.toString(now))));
+        store.announce(ChangeBus.conversationChanged(conversationId));
     }
 
     /** Records an agent's heartbeat: online for the presence window from now. */
     void heartbeat(String agentId, String name, int capacity, long now) {
-        store.call(j -> {
+        boolean arrived = store.call(j -> {
+            Double last = j.zscore(AGENTS, agentId);
+            Map<String, String> before = j.hgetAll("keel:agent:" + agentId);
             j.hset("keel:agent:" + agentId, Map.of("name", name, "capacity", Integer.toString(capacity)));
-            return j.zadd(AGENTS, now, agentId);
+            j.zadd(AGENTS, now, agentId);
+            return last == null || last < now - config.presenceSeconds() * 1000L
+                    || !name.equals(before.get("name")) || !Integer.toString(capacity).equals(before.get("capacity"));
         });
+        // only a change is announced; steady heartbeats are not
+        if (arrived) {
+            store.announce(ChangeBus.presenceChanged());
+        }
     }
 
     void signOff(String agentId) {
-        store.call(j -> j.zrem(AGENTS, agentId));
+        if (store.call(j -> j.zrem(AGENTS, agentId)) > 0) {
+            store.announce(ChangeBus.presenceChanged());
+        }
     }
 
     /** The agents whose last heartbeat is within the presence window. */

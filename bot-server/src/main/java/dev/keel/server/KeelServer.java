@@ -138,12 +138,19 @@ final class KeelServer implements AutoCloseable {
             resources.add(() -> vertx.close().await());
             vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(store::waitingCount, false)
                     .onSuccess(metrics::handoffsWaiting));
+            resources.add(ChangeBus.start(vertx, URI.create(redisUrl)));
             AgentApi agents = new AgentApi(vertx, desk, chat);
             agents.watchLeases();
-            HttpApi api = new HttpApi(vertx, chat, store, agents, articles, metrics, security, identity, env.get("KEEL_AGENT_TOKEN"));
+            LiveConnections live = new LiveConnections();
+            RealTime realTime = new RealTime(new CustomerEvents(vertx, chat, store, live),
+                    new AgentSocket(vertx, desk, chat, store, handoffs, live, security.allowedOrigins()), live);
+            HttpApi api = new HttpApi(vertx, chat, store, agents, articles, metrics, security, identity,
+                    env.get("KEEL_AGENT_TOKEN"), realTime);
             api.auth().ensureFirstAdmin(env);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
-                            .setIdleTimeout((int) security.idleTimeout().toSeconds()))
+                            .setIdleTimeout((int) security.idleTimeout().toSeconds())
+                            .setMaxWebSocketFrameSize(AgentSocket.MAX_FRAME_BYTES)
+                            .setMaxWebSocketMessageSize(AgentSocket.MAX_MESSAGE_BYTES))
                     .requestHandler(api.router())
                     .listen().await();
             resources.add(() -> server.close().await());

@@ -58,6 +58,8 @@ final class Store {
             return {'STORED', reply}
             """;
 
+    private static final org.slf4j.Logger LOG = org.slf4j.LoggerFactory.getLogger(Store.class);
+
     private final JedisPool pool;
     private final Runnable onError;
 
@@ -78,6 +80,18 @@ final class Store {
         } catch (JedisException e) {
             onError.run();
             throw e;
+        }
+    }
+
+    /**
+     * Tells every node of a change (see {@link ChangeBus}). Best effort: the change itself is
+     * already stored, and readers catch up by {@code seq}, so a failed announcement is logged, not thrown.
+     */
+    void announce(JsonObject change) {
+        try {
+            call(j -> j.publish(ChangeBus.CHANNEL, change.encode()));
+        } catch (JedisException e) {
+            LOG.warn("could not announce a change: {}", e.toString());
         }
     }
 
@@ -138,7 +152,14 @@ final class Store {
         if (outcome.equals("!owner")) {
             return new Recorded(null, false, true);
         }
-        return new Recorded(new JsonObject(result.get(1).toString()), outcome.equals("EARLIER"), false);
+        boolean earlier = outcome.equals("EARLIER");
+        if (!earlier) {
+            announce(ChangeBus.conversationChanged(conversationId));
+            if (turn.ticket() != null) {
+                announce(ChangeBus.queueChanged());
+            }
+        }
+        return new Recorded(new JsonObject(result.get(1).toString()), earlier, false);
     }
 
     /** The signals of the conversation's bot turns, oldest first. */
