@@ -101,6 +101,21 @@ final class Handoffs {
             return false
             """;
 
+    /**
+     * Renews every lease held by the agent ARGV[1] names (as an owner) until ARGV[2]; ARGV[3] is the
+     * conversation key prefix. Claims are few (agents times their capacity), so one pass inside Redis is cheap.
+     */
+    private static final String RENEW_ALL = """
+            local renewed = 0
+            for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+              if redis.call('HGET', ARGV[3] .. id, 'owner') == ARGV[1] then
+                redis.call('ZADD', KEYS[1], ARGV[2], id)
+                renewed = renewed + 1
+              end
+            end
+            return renewed
+            """;
+
     private final Store store;
     private final EscalationConfig config;
 
@@ -226,6 +241,16 @@ final class Handoffs {
     /** Renews the lease of the agent who owns the conversation; refused for anyone else. */
     Move renew(String conversationId, String agentId, long now) {
         return move(conversationId, owner(agentId), owner(agentId), "CLAIMED", null, null, now);
+    }
+
+    /**
+     * Renews the leases of all the conversations the agent owns, as an open console does for its
+     * agent; returns how many.
+     */
+    long renewAll(String agentId, long now) {
+        Object renewed = store.call(j -> j.eval(RENEW_ALL, List.of(LEASES),
+                List.of(owner(agentId), Long.toString(leaseUntil(now)), Store.conversationKey(""))));
+        return ((Number) renewed).longValue();
     }
 
     /**

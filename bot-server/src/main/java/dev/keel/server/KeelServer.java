@@ -157,7 +157,8 @@ final class KeelServer implements AutoCloseable {
             agents.watchLeases();
             LiveConnections live = new LiveConnections();
             RealTime realTime = new RealTime(new CustomerEvents(vertx, chat, store, live),
-                    new AgentSocket(vertx, desk, chat, store, handoffs, live, security.allowedOrigins()), live);
+                    new AgentSocket(vertx, desk, chat, store, handoffs, live, security.allowedOrigins(),
+                    escalation.leaseSeconds()), live);
             HttpApi api = new HttpApi(vertx, chat, store, agents, articles, metrics, security, identity,
                     env.get("KEEL_AGENT_TOKEN"), realTime);
             api.auth().ensureFirstAdmin(env);
