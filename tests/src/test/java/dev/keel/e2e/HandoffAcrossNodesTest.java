@@ -266,13 +266,23 @@ class HandoffAcrossNodesTest {
         assertThat(queue(customerNode)).doesNotContain(id(low));
         eventually(() -> queue(customerNode).contains(id(low)));
 
-        // the customer's node is killed mid-hand-off: the other node has everything
+        // the customer's node is killed mid-hand-off, under the customer's open event stream: the
+        // other node has everything, and the stream resumes there with no gap and no repeat
         JsonNode third = customerNode.open(null);
         customerNode.say(third, "let me speak with an agent", "t1");
-        customerNode.kill();
+        String lastSeen;
+        try (LiveClients.EventStream stream = new LiveClients.EventStream(customerNode, third)) {
+            lastSeen = stream.next(e -> e.name().equals("message") && e.data().get("role").asText().equals("system")).id();
+            customerNode.kill();
+        }
         assertThat(queue(agentNode)).contains(id(third));
         assertThat(agentNode.transcript(third)).hasSize(2);
         assertThat(agentNode.say(third, "still there?", "t2").get("text").asText()).isEmpty();
+        try (LiveClients.EventStream resumed = new LiveClients.EventStream(agentNode, third, lastSeen)) {
+            LiveClients.Event next = resumed.next(e -> e.name().equals("message"));
+            assertThat(next.data().get("text").asText()).isEqualTo("still there?");
+            assertThat(Long.parseLong(next.id())).isEqualTo(Long.parseLong(lastSeen) + 1);
+        }
 
         // Redis restarts: no acknowledged message or ticket is lost
         redis.stop();

@@ -38,10 +38,18 @@ final class LiveClients {
         private final InputStream body;
 
         EventStream(KeelProcess node, JsonNode conversation) throws Exception {
-            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port() + "/api/v1/conversations/"
-                            + conversation.get("conversationId").asText() + "/events"))
-                    .header("Authorization", "Bearer " + conversation.get("token").asText()).GET().build();
-            HttpResponse<InputStream> response = HTTP.send(request, HttpResponse.BodyHandlers.ofInputStream());
+            this(node, conversation, null);
+        }
+
+        /** Resumes after the event id the client saw last, as a reconnecting {@code EventSource} does. */
+        EventStream(KeelProcess node, JsonNode conversation, String lastEventId) throws Exception {
+            HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + node.port()
+                            + "/api/v1/conversations/" + conversation.get("conversationId").asText() + "/events"))
+                    .header("Authorization", "Bearer " + conversation.get("token").asText()).GET();
+            if (lastEventId != null) {
+                request.header("Last-Event-ID", lastEventId);
+            }
+            HttpResponse<InputStream> response = HTTP.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
             if (response.statusCode() != 200) {
                 throw new IllegalStateException("event stream: " + response.statusCode());
             }
