@@ -35,6 +35,11 @@ import java.util.regex.Pattern;
  *
  * <p>As on the customer's stream, changes only make the socket re-read Redis from the last seq it
  * sent, so nothing is lost when a change notice is.
+ *
+ * <p>While a socket is open it renews the leases of all the conversations its agent owns, watched
+ * or not, three times a lease: an open console is an agent at work. When the agent's last socket
+ * closes or its connection is lost, the claims lapse and return to the queue after the lease; a
+ * console that reconnects in time (to any node) keeps them.
  */
 final class AgentSocket {
     private static final Logger LOG = LoggerFactory.getLogger(AgentSocket.class);
@@ -59,9 +64,11 @@ final class AgentSocket {
     private final Handoffs handoffs;
     private final LiveConnections live;
     private final Set<String> allowedOrigins;
+    private final long renewMillis;
 
+    /** @param leaseSeconds how long a claim lasts: an open socket renews its agent's claims three times as often */
     AgentSocket(Vertx vertx, AgentDesk desk, ChatService chat, Store store, Handoffs handoffs, LiveConnections live,
-                List<String> allowedOrigins) {
+                List<String> allowedOrigins, int leaseSeconds) {
         this.vertx = vertx;
         this.desk = desk;
         this.chat = chat;
@@ -69,6 +76,7 @@ final class AgentSocket {
         this.handoffs = handoffs;
         this.live = live;
         this.allowedOrigins = Set.copyOf(allowedOrigins.stream().map(EdgePolicy::checkOrigin).toList());
+        this.renewMillis = Math.max(1000, leaseSeconds * 1000L / 3);
     }
 
     /**
@@ -117,6 +125,7 @@ final class AgentSocket {
         private final Reader queue = new Reader(this::readQueue);
         private final Reader presence = new Reader(this::readPresence);
         private long pingTimer = -1;
+        private long renewTimer = -1;
         private boolean closed;
 
         Session(ServerWebSocket ws, String agentId) {
@@ -143,9 +152,21 @@ final class AgentSocket {
                 }
                 readAll();
             });
+            // an open console holds its agent's claims; when it goes, they lapse after the lease and return to the queue
+            renewTimer = vertx.setPeriodic(renewMillis, t -> renewClaims());
+            renewClaims();
             live.add(this);
             queue.read();
             presence.read();
+        }
+
+        /** A renewal that fails (Redis away) is tried again at the next tick, well within the lease. */
+        private void renewClaims() {
+            if (closed) {
+                return;
+            }
+            vertx.executeBlocking(() -> handoffs.renewAll(agentId, System.currentTimeMillis()), false)
+                    .onFailure(e -> LOG.debug("agent socket of {} could not renew its claims: {}", agentId, e.toString()));
         }
 
         /**
@@ -410,6 +431,7 @@ final class AgentSocket {
             closed = true;
             live.remove(this);
             vertx.cancelTimer(pingTimer);
+            vertx.cancelTimer(renewTimer);
             consumers.forEach(MessageConsumer::unregister);
             watched.values().forEach(w -> w.consumer.unregister());
             watched.clear();

@@ -39,7 +39,8 @@ final class Handoffs {
             redis.call('HSET', KEYS[1], 'owner', ARGV[2])
             redis.call('HSET', KEYS[3], 'agent', ARGV[2], 'state', 'CLAIMED', 'claimedAt', ARGV[5])
             redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
-            return 'CLAIMED:' .. (redis.call('RPUSH', KEYS[5], ARGV[4]) - 1)
+            local first = redis.call('HSETNX', KEYS[3], 'firstClaimedAt', ARGV[5])
+            return 'CLAIMED:' .. (redis.call('RPUSH', KEYS[5], ARGV[4]) - 1) .. ':' .. first
             """;
 
     /**
@@ -84,6 +85,35 @@ final class Handoffs {
             redis.call('HSET', KEYS[3], ARGV[5], 'seq:' .. seq)
             redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
             return 'SENT:' .. seq
+            """;
+
+    /** The creation time of the oldest waiting ticket, read inside Redis so that a long queue costs one round trip. */
+    private static final String OLDEST = """
+            local oldest = false
+            for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+              local ticket = redis.call('HGET', ARGV[1] .. id, 'ticket')
+              if ticket then
+                local created = cjson.decode(ticket)['createdAt']
+                if type(created) == 'number' and (not oldest or created < oldest) then oldest = created end
+              end
+            end
+            if oldest then return string.format('%.0f', oldest) end
+            return false
+            """;
+
+    /**
+     * Renews every lease held by the agent ARGV[1] names (as an owner) until ARGV[2]; ARGV[3] is the
+     * conversation key prefix. Claims are few (agents times their capacity), so one pass inside Redis is cheap.
+     */
+    private static final String RENEW_ALL = """
+            local renewed = 0
+            for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+              if redis.call('HGET', ARGV[3] .. id, 'owner') == ARGV[1] then
+                redis.call('ZADD', KEYS[1], ARGV[2], id)
+                renewed = renewed + 1
+              end
+            end
+            return renewed
             """;
 
     private final Store store;
@@ -140,6 +170,12 @@ final class Handoffs {
         return store.call(j -> j.zcount(Store.QUEUE, "(" + score, "+inf")) + 1;
     }
 
+    /** When the longest-waiting ticket in the queue was created (epoch millis), if any waits. */
+    Optional<Long> oldestWaitingSince() {
+        Object oldest = store.call(j -> j.eval(OLDEST, List.of(Store.QUEUE), List.of("keel:handoff:")));
+        return oldest == null ? Optional.empty() : Optional.of((long) Double.parseDouble(oldest.toString()));
+    }
+
     /** The place of a waiting conversation in the queue, if it waits. */
     Optional<Long> position(String conversationId) {
         Long rank = store.call(j -> j.zrevrank(Store.QUEUE, conversationId));
@@ -174,11 +210,16 @@ final class Handoffs {
     /**
      * Outcome of an owner change: done, or refused because the conversation has another owner.
      *
-     * @param seq the transcript position of the message the step appended, or -1 when it appended none or it is not known
+     * @param seq        the transcript position of the message the step appended, or -1 when it appended none or it is not known
+     * @param firstClaim whether this was the first claim of the hand-off (not one after it was returned to the queue)
      */
-    record Move(boolean done, String ownerFound, long seq) {
+    record Move(boolean done, String ownerFound, long seq, boolean firstClaim) {
         Move(boolean done, String ownerFound) {
-            this(done, ownerFound, -1);
+            this(done, ownerFound, -1, false);
+        }
+
+        Move(boolean done, String ownerFound, long seq) {
+            this(done, ownerFound, seq, false);
         }
     }
 
@@ -187,11 +228,12 @@ final class Handoffs {
         String result = store.call(j -> j.eval(CLAIM, List.of(key, Store.QUEUE, ticketKey(conversationId), LEASES, key + ":log"),
                 List.of(conversationId, owner(agentId), Long.toString(leaseUntil(now)), notice.encode(), Long.toString(now)))).toString();
         if (result.startsWith("CLAIMED:")) {
-            long seq = Long.parseLong(result.substring("CLAIMED:".length()));
+            String[] parts = result.split(":");
+            long seq = Long.parseLong(parts[1]);
             store.announce(ChangeBus.conversationChanged(conversationId));
             store.announce(ChangeBus.queueChanged());
             store.announce(ChangeBus.given(conversationId, agentId, seq));
-            return new Move(true, "CLAIMED", seq);
+            return new Move(true, "CLAIMED", seq, parts.length > 2 && parts[2].equals("1"));
         }
         return new Move(result.equals("RENEWED"), result);
     }
@@ -199,6 +241,16 @@ final class Handoffs {
     /** Renews the lease of the agent who owns the conversation; refused for anyone else. */
     Move renew(String conversationId, String agentId, long now) {
         return move(conversationId, owner(agentId), owner(agentId), "CLAIMED", null, null, now);
+    }
+
+    /**
+     * Renews the leases of all the conversations the agent owns, as an open console does for its
+     * agent; returns how many.
+     */
+    long renewAll(String agentId, long now) {
+        Object renewed = store.call(j -> j.eval(RENEW_ALL, List.of(LEASES),
+                List.of(owner(agentId), Long.toString(leaseUntil(now)), Store.conversationKey(""))));
+        return ((Number) renewed).longValue();
     }
 
     /**

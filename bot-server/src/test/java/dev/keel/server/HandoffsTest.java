@@ -86,6 +86,26 @@ class HandoffsTest {
     }
 
     @Test
+    void renewingAllOfAnAgentsClaimsKeepsThemAndLeavesOtherAgentsAlone() {
+        String first = handedOff(4, T0);
+        String second = handedOff(3, T0);
+        String others = handedOff(2, T0);
+        assertThat(handoffs.claim(first, "cara", notice(), T0).done()).isTrue();
+        assertThat(handoffs.claim(second, "cara", notice(), T0).done()).isTrue();
+        assertThat(handoffs.claim(others, "dev", notice(), T0).done()).isTrue();
+
+        // Cara's console is open: both her claims outlive the first lease, Dev's does not
+        assertThat(handoffs.renewAll("cara", T0 + LEASE / 2)).isEqualTo(2);
+        assertThat(handoffs.requeueExpired(T0 + LEASE + 1, p -> notice())).contains(others).doesNotContain(first, second);
+        assertThat(owner(first)).isEqualTo("agent:cara");
+        assertThat(owner(others)).isEqualTo("QUEUE");
+
+        // her console closes: nothing renews them, and they return to the queue after the lease
+        assertThat(handoffs.requeueExpired(T0 + LEASE / 2 + LEASE + 1, p -> notice())).contains(first, second);
+        assertThat(handoffs.renewAll("cara", T0 + 2 * LEASE)).isZero();
+    }
+
+    @Test
     void waitingLongEnoughOvertakesAHigherPrioritySoNobodyStarves() {
         String early = handedOff(Handoffs.priority(RiskBand.LOW, 0.05, OptionalDouble.empty()), T0 - 120 * 60_000L);
         String late = handedOff(Handoffs.priority(RiskBand.HIGH, 0.9, OptionalDouble.of(110)), T0);
