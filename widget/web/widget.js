@@ -104,11 +104,11 @@
     'textarea{flex:1;min-height:42px;max-height:130px;resize:none;border:1px solid #c3ccd5;border-radius:8px;padding:10px;font:inherit;color:#1d2733;background:#fff}' +
     '.cnt{font-size:11px;color:#5f6b78;text-align:right;padding:0 12px 6px}.cnt.over{color:#b42318;font-weight:600}' +
     '.rt{padding:12px 14px;border-top:1px solid #e3e7ec;background:#fff}fieldset{border:0;margin:0 0 8px;padding:0}legend{font-weight:600;padding:0;margin-bottom:8px}' +
-    '.sc{display:flex;gap:6px}.sc label{position:relative}.sc input{position:absolute;opacity:0;width:100%;height:100%;margin:0;cursor:pointer}' +
-    '.sc span{display:block;min-width:40px;text-align:center;border:1px solid #b8c1cb;border-radius:8px;padding:7px 0;font-weight:600}' +
+    '.sc{display:flex;gap:6px}.sc label{position:relative}.sc input{position:absolute;opacity:0;width:1px;height:1px;margin:0}' +
+    '.sc span{display:block;cursor:pointer;min-width:40px;text-align:center;border:1px solid #b8c1cb;border-radius:8px;padding:7px 0;font-weight:600}' +
     '.sc input:checked+span{background:var(--k);color:var(--kf);border-color:var(--k)}.sc input:focus-visible+span{outline:3px solid #ffbf47;outline-offset:2px}' +
     '.rt textarea{width:100%;min-height:56px;margin-bottom:8px}.row{display:flex;gap:8px;align-items:center;flex-wrap:wrap}' +
-    ':focus-visible{outline:3px solid #ffbf47;outline-offset:2px}' +
+    ':focus-visible{outline:3px solid #ffbf47;outline-offset:2px}textarea:focus-visible{outline:2px solid var(--k);outline-offset:0}' +
     '.sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}' +
     '@media (max-width:480px){.p{inset:0;width:auto;max-width:none;height:auto;max-height:none;border-radius:0}.l.on{display:none}textarea{font-size:16px}}' +
     '@media (prefers-reduced-motion:reduce){*{animation:none!important}}';
@@ -520,10 +520,10 @@
   function connectEvents() {
     if (!conversation || events) { return; }
     var controller = events = new AbortController();
-    var h = headers(false);
-    if (lastSeq >= 0) { h['Last-Event-ID'] = String(lastSeq); }
     heard = Date.now();
-    fetch(API + '/' + conversation.conversationId + '/events', { headers: h, signal: controller.signal, cache: 'no-store' })
+    // ?after= rather than Last-Event-ID: a header CORS grants on other sites' pages too
+    fetch(API + '/' + conversation.conversationId + '/events' + (lastSeq >= 0 ? '?after=' + lastSeq : ''),
+      { headers: headers(false), signal: controller.signal, cache: 'no-store' })
       .then(function (response) {
         if (!response.ok) { return httpError(response); }
         attempt = 0;
