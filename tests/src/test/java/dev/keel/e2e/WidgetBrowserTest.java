@@ -66,7 +66,11 @@ class WidgetBrowserTest {
     private static HttpServer site;
     private static KeelProcess keel;
     private static Chromium browser;
+    /** Keel as the browser reaches it, through a relay whose connections the test can cut. */
     private static String keelOrigin;
+    /** Keel as the test reaches it, for the agent's side. */
+    private static String apiOrigin;
+    private static TcpRelay relay;
     private static String siteOrigin;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     /** The widget's message bubbles just before the page was reloaded. */
@@ -85,7 +89,9 @@ class WidgetBrowserTest {
                         "LLM_API_KEY", "sk-widget-test", "LLM_ALLOWED_LINK_HOSTS", LINK_HOST),
                 "--kb", articles(data).toString(), "--customers", "../churn/customers/telco_churn.csv",
                 "--allowed-origins", siteOrigin);
-        keelOrigin = "http://127.0.0.1:" + keel.port();
+        apiOrigin = "http://127.0.0.1:" + keel.port();
+        relay = new TcpRelay(keel.port());
+        keelOrigin = "http://127.0.0.1:" + relay.port();
         site.createContext("/", exchange -> {
             byte[] body = hostilePage().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
@@ -103,6 +109,9 @@ class WidgetBrowserTest {
     static void stop() throws Exception {
         if (browser != null) {
             browser.close();
+        }
+        if (relay != null) {
+            relay.close();
         }
         if (keel != null) {
             keel.close();
@@ -252,7 +261,7 @@ class WidgetBrowserTest {
     }
 
     private static HttpResponse<String> asAgent(String method, String path, String body) throws Exception {
-        HttpRequest request = HttpRequest.newBuilder(URI.create(keelOrigin + path)).timeout(Duration.ofSeconds(30))
+        HttpRequest request = HttpRequest.newBuilder(URI.create(apiOrigin + path)).timeout(Duration.ofSeconds(30))
                 .header("Authorization", "Bearer " + AGENT_TOKEN).header("X-Keel-Agent", "alex")
                 .header("Content-Type", "application/json")
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body))
@@ -269,7 +278,7 @@ class WidgetBrowserTest {
 
     private static JsonNode transcript(String conversationId) throws Exception {
         HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(
-                        URI.create(keelOrigin + "/api/v1/agent/conversations/" + conversationId))
+                        URI.create(apiOrigin + "/api/v1/agent/conversations/" + conversationId))
                 .header("Authorization", "Bearer " + AGENT_TOKEN).header("X-Keel-Agent", "alex").GET().build(),
                 HttpResponse.BodyHandlers.ofString());
         JsonNode view = KeelProcess.JSON.readTree(response.body());
@@ -373,6 +382,7 @@ class WidgetBrowserTest {
         String id = conversationId();
         int before = bubbles().size();
         browser.offline(true);
+        relay.dropConnections();
         // the events stream breaks; the widget says so while it backs off and tries again
         browser.await("the widget notices the connection is gone", Duration.ofSeconds(60),
                 () -> Boolean.TRUE.equals(browser.script("return [..." + SHADOW + ".querySelectorAll('.st')]"
@@ -400,6 +410,7 @@ class WidgetBrowserTest {
         browser.await("the reply has started", Duration.ofSeconds(30),
                 () -> Boolean.TRUE.equals(browser.script("return !!" + SHADOW + ".querySelector('.m.bot[aria-busy]')")));
         browser.offline(true);
+        relay.dropConnections();
         browser.await("a clear message with a retry button", Duration.ofSeconds(30),
                 () -> Boolean.TRUE.equals(browser.script("return !!" + SHADOW + ".querySelector('.err button')")));
         assertThat(part(".err").getText()).contains("did not come through");
