@@ -23,15 +23,19 @@ final class AgentDesk {
     private final ChatService chat;
     private final AgentBriefing briefing;
     private final EscalationConfig config;
+    private final Webhooks webhooks;
+    private final KeelMetrics metrics;
 
     AgentDesk(Store store, Handoffs handoffs, Notices notices, ChatService chat, AgentBriefing briefing,
-              EscalationConfig config) {
+              EscalationConfig config, Webhooks webhooks, KeelMetrics metrics) {
         this.store = store;
         this.handoffs = handoffs;
         this.notices = notices;
         this.chat = chat;
         this.briefing = briefing;
         this.config = config;
+        this.webhooks = webhooks;
+        this.metrics = metrics;
     }
 
     JsonObject queue(long now) {
@@ -57,6 +61,10 @@ final class AgentDesk {
         existing(conversationId);
         Handoffs.Move move = handoffs.claim(conversationId, agentId, notices.agentJoined(handoffs.agentName(agentId), now), now);
         refuseUnless(move, "the conversation is not waiting in the queue");
+        if (move.firstClaim()) {
+            handoffs.ticket(conversationId).map(t -> t.get("ticket")).map(JsonObject::new).map(t -> t.getLong("createdAt"))
+                    .ifPresent(created -> metrics.timeToAgent(Math.max(0, now - created)));
+        }
         store.audit("claimed", conversationId, new JsonObject().put("agentId", agentId), config.auditEntries());
         return view(agentId, conversationId, now);
     }
@@ -80,7 +88,11 @@ final class AgentDesk {
         existing(conversationId);
         JsonObject message = new JsonObject().put("role", "agent").put("agentName", handoffs.agentName(agentId))
                 .put("text", VisitorText.clean(text)).put("at", now);
-        refuseUnless(handoffs.agentSays(conversationId, agentId, message, clientMessageId, now), "the conversation is not yours");
+        Handoffs.Move sent = handoffs.agentSays(conversationId, agentId, message, clientMessageId, now);
+        refuseUnless(sent, "the conversation is not yours");
+        if (sent.seq() >= 0) {
+            message.put("seq", sent.seq());
+        }
         return new JsonObject().put("message", message);
     }
 
@@ -108,7 +120,10 @@ final class AgentDesk {
         if (disposition == null || !DISPOSITIONS.contains(disposition)) {
             throw new ApiException(400, "invalid_disposition", "disposition must be one of " + DISPOSITIONS);
         }
-        return release(agentId, conversationId, "BOT", "RESOLVED", notices.resolved(now), disposition, "resolved", now);
+        JsonObject resolved = release(agentId, conversationId, "BOT", "RESOLVED", notices.resolved(now), disposition, "resolved", now);
+        webhooks.send(Webhooks.RESOLVED, new JsonObject().put("conversationId", conversationId).put("agentId", agentId)
+                .put("disposition", disposition).put("resolvedAt", now));
+        return resolved;
     }
 
     /** The conversation as the agent sees it: the briefing and the whole transcript. */

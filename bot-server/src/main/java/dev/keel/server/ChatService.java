@@ -57,10 +57,11 @@ final class ChatService {
     /**
      * What the chat path needs to decide on hand-offs.
      *
-     * @param value the customer's value, for the queue priority
+     * @param value    the customer's value, for the queue priority
+     * @param webhooks told of high-risk customers and new hand-offs
      */
     record Escalation(EscalationConfig config, EscalationPolicy policy, IntentClassifier intents, Handoffs handoffs,
-                      Notices notices, CustomerValue value) {
+                      Notices notices, CustomerValue value, Webhooks webhooks) {
     }
 
     /** @param tokenTtl how long a conversation's token is accepted after the conversation opens */
@@ -111,6 +112,12 @@ final class ChatService {
             fields.put("claimedCustomerId", who.claimedCustomerId());
         }
         store.createConversation(id, fields);
+        if (who.verified()) {
+            JsonObject risk = churn.lookup(who.customerId());
+            if (ChurnScores.band(risk) == RiskBand.HIGH) {
+                escalation.webhooks().send(Webhooks.HIGH_RISK, Webhooks.highRisk(id, who.customerId(), risk));
+            }
+        }
         return new JsonObject().put("conversationId", id).put("token", token)
                 .put("identity", fields.get("identity")).put("tokenExpiresAt", now + tokenTtl.toMillis());
     }
@@ -211,7 +218,13 @@ final class ChatService {
         if (recorded.ownerChanged()) {
             return Optional.empty();
         }
-        return Optional.of(recorded.earlier().orElse(reply));
+        if (ticket != null && !recorded.earlier()) {
+            escalation.webhooks().send(Webhooks.HANDOFF, new JsonObject().put("conversationId", conversationId)
+                    .put("customerId", customerId).put("identity", identity).put("reasons", new JsonArray(outcome.reasons()))
+                    .put("risk", Webhooks.riskSummary(risk))
+                    .put("priority", ClassMetrics.round(escalation.handoffs().priorityNow(score, now))).put("createdAt", now));
+        }
+        return Optional.of(recorded.reply());
     }
 
     /**
@@ -248,7 +261,7 @@ final class ChatService {
                 .put("decision", Decision.HANDOFF.name()).put("reasons", new JsonArray().add(reason)).put("status", status);
         Store.Recorded recorded = store.recordTurn(conversationId, new Store.Turn(customerMessage.getString("clientMessageId"),
                 customerMessage, null, reply, "", null, 0, null), escalation.config().auditEntries());
-        return recorded.earlier().orElse(reply);
+        return recorded.reply();
     }
 
     /**

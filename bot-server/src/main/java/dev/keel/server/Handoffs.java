@@ -39,8 +39,8 @@ final class Handoffs {
             redis.call('HSET', KEYS[1], 'owner', ARGV[2])
             redis.call('HSET', KEYS[3], 'agent', ARGV[2], 'state', 'CLAIMED', 'claimedAt', ARGV[5])
             redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
-            redis.call('RPUSH', KEYS[5], ARGV[4])
-            return 'CLAIMED'
+            local first = redis.call('HSETNX', KEYS[3], 'firstClaimedAt', ARGV[5])
+            return 'CLAIMED:' .. (redis.call('RPUSH', KEYS[5], ARGV[4]) - 1) .. ':' .. first
             """;
 
     /**
@@ -68,18 +68,37 @@ final class Handoffs {
               redis.call('ZREM', KEYS[2], ARGV[1])
             end
             if ARGV[8] ~= '' then redis.call('HSET', KEYS[3], 'disposition', ARGV[8]) end
-            if ARGV[4] ~= '' then redis.call('RPUSH', KEYS[5], ARGV[4]) end
+            if ARGV[4] ~= '' then return 'MOVED:' .. (redis.call('RPUSH', KEYS[5], ARGV[4]) - 1) end
             return 'MOVED'
             """;
 
-    /** Appends an agent's message if that agent owns the conversation, and renews the lease. */
+    /**
+     * Appends an agent's message if that agent owns the conversation, and renews the lease. Returns
+     * {@code SENT:<seq>}, or {@code DUPLICATE:seq:<seq>} for a client message id seen before.
+     */
     private static final String AGENT_SAYS = """
             local owner = redis.call('HGET', KEYS[1], 'owner')
             if owner ~= ARGV[2] then return owner or 'NONE' end
-            if redis.call('HSETNX', KEYS[3], ARGV[5], '1') == 0 then return 'DUPLICATE' end
-            redis.call('RPUSH', KEYS[2], ARGV[3])
+            local earlier = redis.call('HGET', KEYS[3], ARGV[5])
+            if earlier then return 'DUPLICATE:' .. earlier end
+            local seq = redis.call('RPUSH', KEYS[2], ARGV[3]) - 1
+            redis.call('HSET', KEYS[3], ARGV[5], 'seq:' .. seq)
             redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-            return 'SENT'
+            return 'SENT:' .. seq
+            """;
+
+    /** The creation time of the oldest waiting ticket, read inside Redis so that a long queue costs one round trip. */
+    private static final String OLDEST = """
+            local oldest = false
+            for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+              local ticket = redis.call('HGET', ARGV[1] .. id, 'ticket')
+              if ticket then
+                local created = cjson.decode(ticket)['createdAt']
+                if type(created) == 'number' and (not oldest or created < oldest) then oldest = created end
+              end
+            end
+            if oldest then return string.format('%.0f', oldest) end
+            return false
             """;
 
     private final Store store;
@@ -136,6 +155,12 @@ final class Handoffs {
         return store.call(j -> j.zcount(Store.QUEUE, "(" + score, "+inf")) + 1;
     }
 
+    /** When the longest-waiting ticket in the queue was created (epoch millis), if any waits. */
+    Optional<Long> oldestWaitingSince() {
+        Object oldest = store.call(j -> j.eval(OLDEST, List.of(Store.QUEUE), List.of("keel:handoff:")));
+        return oldest == null ? Optional.empty() : Optional.of((long) Double.parseDouble(oldest.toString()));
+    }
+
     /** The place of a waiting conversation in the queue, if it waits. */
     Optional<Long> position(String conversationId) {
         Long rank = store.call(j -> j.zrevrank(Store.QUEUE, conversationId));
@@ -167,15 +192,35 @@ final class Handoffs {
         });
     }
 
-    /** Outcome of an owner change: done, or refused because the conversation has another owner. */
-    record Move(boolean done, String ownerFound) {
+    /**
+     * Outcome of an owner change: done, or refused because the conversation has another owner.
+     *
+     * @param seq        the transcript position of the message the step appended, or -1 when it appended none or it is not known
+     * @param firstClaim whether this was the first claim of the hand-off (not one after it was returned to the queue)
+     */
+    record Move(boolean done, String ownerFound, long seq, boolean firstClaim) {
+        Move(boolean done, String ownerFound) {
+            this(done, ownerFound, -1, false);
+        }
+
+        Move(boolean done, String ownerFound, long seq) {
+            this(done, ownerFound, seq, false);
+        }
     }
 
     Move claim(String conversationId, String agentId, JsonObject notice, long now) {
         String key = Store.conversationKey(conversationId);
-        Object result = store.call(j -> j.eval(CLAIM, List.of(key, Store.QUEUE, ticketKey(conversationId), LEASES, key + ":log"),
-                List.of(conversationId, owner(agentId), Long.toString(leaseUntil(now)), notice.encode(), Long.toString(now))));
-        return new Move(result.equals("CLAIMED") || result.equals("RENEWED"), result.toString());
+        String result = store.call(j -> j.eval(CLAIM, List.of(key, Store.QUEUE, ticketKey(conversationId), LEASES, key + ":log"),
+                List.of(conversationId, owner(agentId), Long.toString(leaseUntil(now)), notice.encode(), Long.toString(now)))).toString();
+        if (result.startsWith("CLAIMED:")) {
+            String[] parts = result.split(":");
+            long seq = Long.parseLong(parts[1]);
+            store.announce(ChangeBus.conversationChanged(conversationId));
+            store.announce(ChangeBus.queueChanged());
+            store.announce(ChangeBus.given(conversationId, agentId, seq));
+            return new Move(true, "CLAIMED", seq, parts.length > 2 && parts[2].equals("1"));
+        }
+        return new Move(result.equals("RENEWED"), result);
     }
 
     /** Renews the lease of the agent who owns the conversation; refused for anyone else. */
@@ -197,17 +242,39 @@ final class Handoffs {
     private Move move(String conversationId, String from, String to, String state, JsonObject notice, String disposition,
                       long now, String onlyIfLeaseExpiredBy) {
         String key = Store.conversationKey(conversationId);
-        Object result = store.call(j -> j.eval(MOVE, List.of(key, Store.QUEUE, ticketKey(conversationId), LEASES, key + ":log"),
+        String result = store.call(j -> j.eval(MOVE, List.of(key, Store.QUEUE, ticketKey(conversationId), LEASES, key + ":log"),
                 List.of(conversationId, from, to, notice == null ? "" : notice.encode(), state,
-                        Long.toString(leaseUntil(now)), onlyIfLeaseExpiredBy, disposition == null ? "" : disposition)));
-        return new Move(result.equals("MOVED"), result.toString());
+                        Long.toString(leaseUntil(now)), onlyIfLeaseExpiredBy, disposition == null ? "" : disposition))).toString();
+        if (!result.startsWith("MOVED")) {
+            return new Move(false, result);
+        }
+        long seq = result.startsWith("MOVED:") ? Long.parseLong(result.substring("MOVED:".length())) : -1;
+        if (!from.equals(to)) {
+            store.announce(ChangeBus.conversationChanged(conversationId));
+            if (from.equals("QUEUE") || to.equals("QUEUE")) {
+                store.announce(ChangeBus.queueChanged());
+            }
+            if (to.startsWith("agent:")) {
+                store.announce(ChangeBus.given(conversationId, to.substring("agent:".length()), seq));
+            }
+        }
+        return new Move(true, "MOVED", seq);
     }
 
     Move agentSays(String conversationId, String agentId, JsonObject message, String clientMessageId, long now) {
         String key = Store.conversationKey(conversationId);
-        Object result = store.call(j -> j.eval(AGENT_SAYS, List.of(key, key + ":log", key + ":agent-turns", LEASES),
-                List.of(conversationId, owner(agentId), message.encode(), Long.toString(leaseUntil(now)), clientMessageId)));
-        return new Move(result.equals("SENT") || result.equals("DUPLICATE"), result.toString());
+        String result = store.call(j -> j.eval(AGENT_SAYS, List.of(key, key + ":log", key + ":agent-turns", LEASES),
+                List.of(conversationId, owner(agentId), message.encode(), Long.toString(leaseUntil(now)), clientMessageId))).toString();
+        if (result.startsWith("SENT:")) {
+            store.announce(ChangeBus.conversationChanged(conversationId));
+            return new Move(true, result, Long.parseLong(result.substring("SENT:".length())));
+        }
+        if (result.startsWith("DUPLICATE:")) {
+            // message ids stored before positions were kept hold "1" instead of "seq:<n>"
+            String earlier = result.substring("DUPLICATE:".length());
+            return new Move(true, result, earlier.startsWith("seq:") ? Long.parseLong(earlier.substring(4)) : -1);
+        }
+        return new Move(false, result);
     }
 
     /**
@@ -246,18 +313,29 @@ final class Handoffs {
                         return 1
                         """, List.of(key, "keel:followup:" + conversationId, "keel:followups", key + ":log"),
                 List.of(contact, notice.encode(), conversationId, Long.toString(now))));
+        store.announce(ChangeBus.conversationChanged(conversationId));
     }
 
     /** Records an agent's heartbeat: online for the presence window from now. */
     void heartbeat(String agentId, String name, int capacity, long now) {
-        store.call(j -> {
+        boolean arrived = store.call(j -> {
+            Double last = j.zscore(AGENTS, agentId);
+            Map<String, String> before = j.hgetAll("keel:agent:" + agentId);
             j.hset("keel:agent:" + agentId, Map.of("name", name, "capacity", Integer.toString(capacity)));
-            return j.zadd(AGENTS, now, agentId);
+            j.zadd(AGENTS, now, agentId);
+            return last == null || last < now - config.presenceSeconds() * 1000L
+                    || !name.equals(before.get("name")) || !Integer.toString(capacity).equals(before.get("capacity"));
         });
+        // only a change is announced; steady heartbeats are not
+        if (arrived) {
+            store.announce(ChangeBus.presenceChanged());
+        }
     }
 
     void signOff(String agentId) {
-        store.call(j -> j.zrem(AGENTS, agentId));
+        if (store.call(j -> j.zrem(AGENTS, agentId)) > 0) {
+            store.announce(ChangeBus.presenceChanged());
+        }
     }
 
     /** The agents whose last heartbeat is within the presence window. */

@@ -49,6 +49,7 @@ final class HttpApi {
     private final ConsoleAuth auth;
     private final CustomerIdentity identity;
     private final AdminArticlesApi articles;
+    private final RealTime realTime;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
@@ -56,9 +57,10 @@ final class HttpApi {
      * @param agents       the agent API, behind the agent role
      * @param articles     the article store, edited through the admin API
      * @param serviceToken the machine-to-machine agent bearer token, or null for none
+     * @param realTime     the customer's event stream and the agent socket
      */
     HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, ArticleService articles, KeelMetrics metrics,
-            SecuritySettings security, CustomerIdentity identity, String serviceToken) {
+            SecuritySettings security, CustomerIdentity identity, String serviceToken, RealTime realTime) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
@@ -68,6 +70,7 @@ final class HttpApi {
         this.auth = new ConsoleAuth(store, security, serviceToken, this::blocking);
         this.identity = identity;
         this.articles = new AdminArticlesApi(vertx, articles, auth.requireRole(Role.ADMIN));
+        this.realTime = realTime;
     }
 
     /** Sign-in, sessions and the role guards ({@code auth().requireRole(Role.AGENT)}) for routes of other files. */
@@ -81,6 +84,8 @@ final class HttpApi {
         router.route("/api/*").handler(this::admit);
         // before the API-wide body limit, which would otherwise refuse the larger bodies of articles
         articles.register(router);
+        // a WebSocket upgrade must not be read by the body handler; the routes check their callers themselves
+        realTime.register(router, auth);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         auth.mount(router);
         if (identity.demoSignerOn()) {
@@ -127,8 +132,11 @@ final class HttpApi {
         }
         ctx.put(REQUEST_ID, requestId);
         ctx.response().putHeader(REQUEST_ID, requestId);
-        inFlight.incrementAndGet();
-        ctx.addEndHandler(ended -> inFlight.decrementAndGet());
+        // a WebSocket lives on after its upgrade request; a stopping node closes sockets itself
+        if (!"websocket".equalsIgnoreCase(ctx.request().getHeader(HttpHeaders.UPGRADE))) {
+            inFlight.incrementAndGet();
+            ctx.addEndHandler(ended -> inFlight.decrementAndGet());
+        }
         ctx.next();
     }
 
@@ -140,6 +148,8 @@ final class HttpApi {
      */
     int drain(Duration patience) throws InterruptedException {
         draining.set(true);
+        // event streams and sockets never end by themselves: tell them to reconnect to another node
+        realTime.closeAll();
         long deadline = System.nanoTime() + patience.toNanos();
         while (inFlight.get() > 0 && System.nanoTime() < deadline) {
             Thread.sleep(20);

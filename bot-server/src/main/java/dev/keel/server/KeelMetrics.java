@@ -3,6 +3,7 @@ package dev.keel.server;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.config.MeterFilter;
 import io.micrometer.core.instrument.distribution.DistributionStatisticConfig;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -40,6 +41,14 @@ final class KeelMetrics {
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final Counter redisErrors;
     private final AtomicLong handoffsWaiting = new AtomicLong();
+    private final AtomicLong oldestHandoffWaitMillis = new AtomicLong();
+    private final AtomicLong webhooksPending = new AtomicLong();
+    private final Timer timeToAgent;
+    /** Buckets of the time to an agent, from seconds to an hour. */
+    private static final Duration[] TIME_TO_AGENT_BUCKETS = {
+            Duration.ofSeconds(10), Duration.ofSeconds(30), Duration.ofMinutes(1), Duration.ofMinutes(2),
+            Duration.ofMinutes(5), Duration.ofMinutes(10), Duration.ofMinutes(15), Duration.ofMinutes(30),
+            Duration.ofHours(1)};
 
     KeelMetrics() {
         // Vert.x names a request's route by every route it passed, joined by '>' ("/api/>/api/v1/…");
@@ -61,6 +70,13 @@ final class KeelMetrics {
         redisErrors = Counter.builder("keel.redis.errors").description("Redis calls that failed").register(registry);
         Gauge.builder("keel.handoffs.waiting", handoffsWaiting, AtomicLong::get)
                 .description("Conversations waiting in the hand-off queue (sampled)").register(registry);
+        Gauge.builder("keel.handoffs.oldest.wait", oldestHandoffWaitMillis, m -> m.get() / 1000.0).baseUnit("seconds")
+                .description("How long the longest-waiting hand-off has waited (sampled; 0 when none waits)").register(registry);
+        Gauge.builder("keel.webhooks.pending", webhooksPending, AtomicLong::get)
+                .description("Webhook deliveries waiting in Redis to be sent or retried (sampled)").register(registry);
+        timeToAgent = Timer.builder("keel.handoff.time.to.agent")
+                .description("From a hand-off's creation to its first claim by an agent")
+                .serviceLevelObjectives(TIME_TO_AGENT_BUCKETS).register(registry);
     }
 
     /** A Vert.x whose HTTP server and JVM metrics go to this registry. */
@@ -88,6 +104,24 @@ final class KeelMetrics {
 
     void handoffsWaiting(long count) {
         handoffsWaiting.set(count);
+    }
+
+    /** Time from a hand-off's creation to its first claim by an agent. */
+    void timeToAgent(long millis) {
+        timeToAgent.record(Duration.ofMillis(millis));
+    }
+
+    void oldestHandoffWait(long millis) {
+        oldestHandoffWaitMillis.set(millis);
+    }
+
+    /** Counts one webhook outcome: {@code delivered}, {@code retried}, {@code failed} (given up) or {@code not_queued}. */
+    void webhook(String event, String outcome) {
+        registry.counter("keel.webhook.deliveries", "event", event, "outcome", outcome).increment();
+    }
+
+    void webhooksPending(long count) {
+        webhooksPending.set(count);
     }
 
     void knowledgeBaseSize(IntSupplier passages) {

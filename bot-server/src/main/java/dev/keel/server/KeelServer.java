@@ -37,18 +37,24 @@ final class KeelServer implements AutoCloseable {
      */
     record Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn,
                     String positive, Path data, String redisUrl, String fsync, double minAnswerability,
-                    Double churnHighThreshold, Double churnMediumThreshold, LlmSettings llm) {
-        /** Settings with the churn band thresholds the model was trained with, and no language model. */
+                    Double churnHighThreshold, Double churnMediumThreshold, LlmSettings llm, Webhooks.Settings webhooks) {
+        /** Settings with the churn band thresholds the model was trained with, no language model and no webhooks. */
         Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn, String positive,
                  Path data, String redisUrl, String fsync, double minAnswerability) {
             this(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync, minAnswerability,
-                    null, null, LlmSettings.none());
+                    null, null, LlmSettings.none(), Webhooks.Settings.none());
         }
 
         /** The same settings, answering through this language model. */
         Settings withLlm(LlmSettings model) {
             return new Settings(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync,
-                    minAnswerability, churnHighThreshold, churnMediumThreshold, model);
+                    minAnswerability, churnHighThreshold, churnMediumThreshold, model, webhooks);
+        }
+
+        /** The same settings, delivering webhooks so. */
+        Settings withWebhooks(Webhooks.Settings hooks) {
+            return new Settings(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync,
+                    minAnswerability, churnHighThreshold, churnMediumThreshold, llm, hooks);
         }
     }
 
@@ -130,20 +136,35 @@ final class KeelServer implements AutoCloseable {
             Notices notices = new Notices(templates);
             Llm llm = Llm.start(settings.llm(), templates);
             resources.add(llm);
-            ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
-                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value), llm.answerer(),
-                    security.conversationTokenTtl());
-            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value), escalation);
             Vertx vertx = metrics.newVertx();
             resources.add(() -> vertx.close().await());
-            vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(store::waitingCount, false)
-                    .onSuccess(metrics::handoffsWaiting));
+            Webhooks webhooks = Webhooks.start(settings.webhooks(), store, metrics, vertx);
+            resources.add(webhooks);
+            ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
+                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value, webhooks),
+                    llm.answerer(), security.conversationTokenTtl());
+            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value), escalation,
+                    webhooks, metrics);
+            vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(() -> {
+                long now = System.currentTimeMillis();
+                metrics.handoffsWaiting(store.waitingCount());
+                metrics.oldestHandoffWait(handoffs.oldestWaitingSince().map(since -> Math.max(0, now - since)).orElse(0L));
+                metrics.webhooksPending(webhooks.pending());
+                return null;
+            }, false));
+            resources.add(ChangeBus.start(vertx, URI.create(redisUrl)));
             AgentApi agents = new AgentApi(vertx, desk, chat);
             agents.watchLeases();
-            HttpApi api = new HttpApi(vertx, chat, store, agents, articles, metrics, security, identity, env.get("KEEL_AGENT_TOKEN"));
+            LiveConnections live = new LiveConnections();
+            RealTime realTime = new RealTime(new CustomerEvents(vertx, chat, store, live),
+                    new AgentSocket(vertx, desk, chat, store, handoffs, live, security.allowedOrigins()), live);
+            HttpApi api = new HttpApi(vertx, chat, store, agents, articles, metrics, security, identity,
+                    env.get("KEEL_AGENT_TOKEN"), realTime);
             api.auth().ensureFirstAdmin(env);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
-                            .setIdleTimeout((int) security.idleTimeout().toSeconds()))
+                            .setIdleTimeout((int) security.idleTimeout().toSeconds())
+                            .setMaxWebSocketFrameSize(AgentSocket.MAX_FRAME_BYTES)
+                            .setMaxWebSocketMessageSize(AgentSocket.MAX_MESSAGE_BYTES))
                     .requestHandler(api.router())
                     .listen().await();
             resources.add(() -> server.close().await());

@@ -79,6 +79,18 @@ final class ServeCommand implements Callable<Integer> {
     @Option(names = "--llm-model", description = "Model name.")
     String llmModel;
 
+    @Option(names = "--webhook-url", paramLabel = "URL",
+            description = "POST signed webhooks (high-risk customer opened a chat, hand-off created, conversation resolved) to this URL.")
+    String webhookUrl;
+
+    @Option(names = "--webhook-secret", paramLabel = "SECRET",
+            description = "HMAC-SHA256 key of the webhook signatures (at least 16 characters); required with --webhook-url. Prefer KEEL_WEBHOOK_SECRET.")
+    String webhookSecret;
+
+    @Option(names = "--webhook-max-attempts", defaultValue = "8",
+            description = "Attempts per webhook delivery before it is given up (default: ${DEFAULT-VALUE}).")
+    int webhookMaxAttempts;
+
     @CommandLine.Mixin
     SecurityOptions security;
 
@@ -93,7 +105,8 @@ final class ServeCommand implements Callable<Integer> {
             env.put("LLM_MODEL", llmModel);
         }
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
-                positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium, LlmSettings.fromEnvironment(env)),
+                positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium, LlmSettings.fromEnvironment(env),
+                new Webhooks.Settings(webhookUrl, webhookSecret, webhookMaxAttempts, Webhooks.Settings.DEFAULT_FIRST_RETRY)),
                 security.settings(), System.getenv());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

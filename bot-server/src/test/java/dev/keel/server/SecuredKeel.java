@@ -66,6 +66,11 @@ final class SecuredKeel implements AutoCloseable {
         return server.port();
     }
 
+    /** What a SIGTERM starts: readiness off, live connections told to reconnect, requests in flight awaited. */
+    void drain() {
+        server.drain(Duration.ofSeconds(10));
+    }
+
     HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
                 .timeout(Duration.ofSeconds(30))

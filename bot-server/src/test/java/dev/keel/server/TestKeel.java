@@ -27,11 +27,17 @@ final class TestKeel {
      * per-conversation rate limit.
      */
     static Running start(EscalationConfig config) throws Exception {
+        return start(config, Webhooks.Settings.none());
+    }
+
+    /** As {@link #start(EscalationConfig)}, delivering webhooks so. */
+    static Running start(EscalationConfig config, Webhooks.Settings webhooks) throws Exception {
         Path data = Files.createTempDirectory("keel-test");
         IdentityTokens tokens = new IdentityTokens(Files.createDirectories(data.resolve("identity")));
         String agentToken = UUID.randomUUID().toString();
         KeelServer server = KeelServer.start(new KeelServer.Settings("127.0.0.1", 0, ROOT.resolve("knowledge-base/articles"),
-                        ROOT.resolve("churn/customers/telco_churn.csv"), "customerID", "Churn", "Yes", data, null, "everysec", 0.45),
+                        ROOT.resolve("churn/customers/telco_churn.csv"), "customerID", "Churn", "Yes", data, null, "everysec", 0.45)
+                        .withWebhooks(webhooks),
                 config,
                 SecuredKeel.settings(tokens.secretFile, tokens.keysFile, IdentityTokens.AUDIENCE, List.of(), 0, Duration.ofSeconds(60)),
                 Map.of("KEEL_AGENT_TOKEN", agentToken));
