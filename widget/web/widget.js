@@ -280,7 +280,7 @@
       .then(function (r) { return r.ok ? r.json() : httpError(r); });
   }
   /** The conversation token is gone (expired, or the conversation is): a wrong one would fail forever. */
-  function isGone(e) { return e.status === 401 || (e.status === 404 && e.code === 'conversation_not_found'); }
+  function isGone(e) { return e.status === 401 || /^(token_expired|invalid_token|conversation_not_found)$/.test(e.code); }
   function ensureConversation() {
     if (conversation) { return Promise.resolve(conversation); }
     if (!opening) {
@@ -475,8 +475,13 @@
           if (reply) { reply.remove(); reply = null; } // nothing to say, or already shown from the events stream
         } else {
           var b = shown();
-          if (r.decision === 'HANDOFF') { b.className = 'm system'; }
-          fill(b, r.text, r.citations);
+          if (r.decision === 'HANDOFF') {
+            // Keel stores the hand-off notice as a system message: shown as the transcript shows it after a reload
+            reply = bubble({ role: 'system', text: r.text, citations: r.citations });
+            log.replaceChild(reply, b);
+          } else {
+            fill(b, r.text, r.citations);
+          }
           if (typeof replySeq === 'number') { seen[replySeq] = true; }
         }
         done();
@@ -528,6 +533,7 @@
         if (!response.ok) { return httpError(response); }
         attempt = 0;
         return readEvents(response, function (name, d, id) {
+          if (controller.signal.aborted) { return; } // the rest of a chunk read before the abort
           heard = Date.now();
           if (name === 'message') {
             if (typeof d.seq !== 'number' && id) { d.seq = Number(id); }
@@ -537,6 +543,10 @@
             showStatus(d);
           } else if (name === 'typing') {
             showAgentTyping(d);
+          } else if (name === 'error') {
+            // Keel ends the stream after an error; a token that expired while it was open would only fail again
+            controller.abort();
+            if (isGone(d) && events === controller) { events = null; fresh(); }
           } else if (name === 'reconnect') {
             controller.abort(); // the node is going away; another answers at once
             attempt = -1;

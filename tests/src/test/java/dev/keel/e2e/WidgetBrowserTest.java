@@ -15,6 +15,7 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Keys;
 import org.openqa.selenium.SearchContext;
 import org.openqa.selenium.WebElement;
+import redis.clients.jedis.Jedis;
 
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
@@ -23,6 +24,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.net.http.WebSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 
@@ -63,6 +66,8 @@ class WidgetBrowserTest {
     private static final String SHADOW = "document.querySelector('keel-chat').shadowRoot";
 
     private static WireMockServer model;
+    /** Keel's Redis, the test's own, to expire a token as time would. */
+    private static RedisProcess redis;
     private static HttpServer site;
     private static KeelProcess keel;
     private static Chromium browser;
@@ -84,16 +89,19 @@ class WidgetBrowserTest {
         site = hostileSite();
         siteOrigin = "http://127.0.0.1:" + site.getAddress().getPort();
         Path data = Files.createTempDirectory("keel-widget");
+        redis = new RedisProcess(data.resolve("redis")).start();
         keel = KeelProcess.start(data, Map.of("KEEL_AGENT_TOKEN", AGENT_TOKEN,
                         "LLM_PROVIDER", "openai", "LLM_BASE_URL", model.baseUrl() + "/v1", "LLM_MODEL", "stub-model",
                         "LLM_API_KEY", "sk-widget-test", "LLM_ALLOWED_LINK_HOSTS", LINK_HOST),
                 "--kb", articles(data).toString(), "--customers", "../churn/customers/telco_churn.csv",
-                "--allowed-origins", siteOrigin);
+                "--allowed-origins", siteOrigin, "--redis-url", redis.url());
         apiOrigin = "http://127.0.0.1:" + keel.port();
         relay = new TcpRelay(keel.port());
         keelOrigin = "http://127.0.0.1:" + relay.port();
         site.createContext("/", exchange -> {
-            byte[] body = hostilePage().getBytes(StandardCharsets.UTF_8);
+            // the same widget as on Keel's demo page at /, and with the site's own brand at /brand
+            byte[] body = (exchange.getRequestURI().getPath().equals("/brand") ? hostilePage("Shop-Hilfe", "#ffd33d")
+                    : hostilePage("Larkspur help", "#1f6feb")).getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "text/html; charset=utf-8");
             // the strictest policy a site could have that still lets the widget in
             exchange.getResponseHeaders().set("Content-Security-Policy", "default-src 'none'; script-src " + keelOrigin
@@ -121,6 +129,9 @@ class WidgetBrowserTest {
         }
         if (model != null) {
             model.stop();
+        }
+        if (redis != null) {
+            redis.close();
         }
     }
 
@@ -205,11 +216,11 @@ class WidgetBrowserTest {
         return server;
     }
 
-    private static String hostilePage() {
+    private static String hostilePage(String title, String color) {
         return "<!doctype html><html lang=\"de\"><head><meta charset=\"utf-8\">"
                 + "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>Shop</title>"
                 + "<link rel=\"stylesheet\" href=\"/hostile.css\"></head><body><h1>Another shop</h1>"
-                + "<script src=\"" + keelOrigin + "/widget.js\" data-keel-title=\"Larkspur help\" data-keel-color=\"#1f6feb\""
+                + "<script src=\"" + keelOrigin + "/widget.js\" data-keel-title=\"" + title + "\" data-keel-color=\"" + color + "\""
                 + " data-keel-lang=\"de\" data-keel-allowed-link-hosts=\"" + LINK_HOST + "\" async></script></body></html>";
     }
 
@@ -254,6 +265,21 @@ class WidgetBrowserTest {
     /** A list that a script returned, as strings. */
     private static List<String> strings(Object scriptResult) {
         return ((List<?>) scriptResult).stream().map(String::valueOf).toList();
+    }
+
+    /** How many times the browser asked for this conversation's events stream. */
+    private static long eventsRequests(String conversationId) {
+        String path = "/api/v1/conversations/" + conversationId + "/events";
+        return browser.requestedUrls().stream().filter(url -> url.startsWith(keelOrigin + path)).count();
+    }
+
+    /** Buttons, fields and regions in the widget that have no name a screen reader could say. */
+    private static List<String> unnamedControls() {
+        return strings(browser.script("const r = " + SHADOW + ";"
+                + "return [...r.querySelectorAll('button, textarea, input, [role=dialog], [role=log]')].filter(e => {"
+                + " const by = e.getAttribute('aria-labelledby');"
+                + " const name = e.getAttribute('aria-label') || (by && r.getElementById(by)?.textContent) || e.textContent;"
+                + " return !name || !name.trim(); }).map(e => e.outerHTML)"));
     }
 
     private static Object pwned() {
@@ -308,14 +334,23 @@ class WidgetBrowserTest {
         launcher.click();
         assertThat(launcher.getAttribute("aria-expanded")).isEqualTo("true");
         assertThat(browser.script("return " + SHADOW + ".activeElement.tagName")).isEqualTo("TEXTAREA");
+        assertThat(part("textarea").getAttribute("placeholder")).isEqualTo("Type your question");
+        assertThat(part("h2").getText()).isEqualTo("Larkspur help");
 
+        // every state the panel passes through, recorded in the page: polling could miss a short one
+        browser.script("const r = " + SHADOW + "; window.__widgetSeen = {typing: false, partial: []};"
+                + "new MutationObserver(() => { if (r.querySelector('.ty')) { window.__widgetSeen.typing = true; }"
+                + " const b = r.querySelector('.m.bot[aria-busy]'); if (b) { window.__widgetSeen.partial.push(b.textContent); } })"
+                + ".observe(r, {subtree: true, childList: true, characterData: true})");
         say("How do I pause my plan?");
         awaitBubble("the customer's own message shows at once", "customer", "How do I pause my plan?");
-        browser.await("a typing indicator or the first piece of the reply", Duration.ofSeconds(20),
-                () -> Boolean.TRUE.equals(browser.script("return !!" + SHADOW + ".querySelector('.ty, .m.bot')")));
         browser.await("the reply streams in piece by piece and is finished", Duration.ofSeconds(40),
                 () -> Boolean.TRUE.equals(browser.script("const b = " + SHADOW + ".querySelector('.m.bot');"
                         + "return !!b && !b.hasAttribute('aria-busy') && b.textContent.includes('has the details')")));
+        assertThat(browser.script("return window.__widgetSeen.typing")).as("the typing indicator showed").isEqualTo(true);
+        assertThat(strings(browser.script("return window.__widgetSeen.partial")))
+                .as("a part of the reply showed before the rest had arrived")
+                .anyMatch(text -> text.contains("pause") && !text.contains("has the details"));
 
         Map<?, ?> reply = (Map<?, ?>) browser.script("const b = " + SHADOW + ".querySelector('.m.bot');"
                 + "const a = [...b.querySelectorAll('a')];"
@@ -342,6 +377,8 @@ class WidgetBrowserTest {
         awaitBubble("the hand-off notice", "system", "queue");
         browser.await("the place in the queue in the status bar", Duration.ofSeconds(30),
                 () -> part(".st").getText().contains("number 1 in the queue"));
+        assertThat(part(".st").getText()).matches("You are number 1 in the queue\\. Expected wait: about \\d+ min\\.");
+        assertThat(part(".st").getAttribute("role")).isEqualTo("status");
         browser.screenshot("widget-handoff");
     }
 
@@ -352,8 +389,21 @@ class WidgetBrowserTest {
         asAgent("POST", "/api/v1/agent/conversations/" + id + "/claim", "{}");
         browser.await("the status says who the customer is talking to", Duration.ofSeconds(30),
                 () -> part(".st").getText().contains("chatting with Alex"));
+        WebSocket console = HTTP.newWebSocketBuilder().header("Authorization", "Bearer " + AGENT_TOKEN)
+                .header("X-Keel-Agent", "alex")
+                .buildAsync(URI.create("ws://127.0.0.1:" + keel.port() + "/api/v1/agent/ws"), new WebSocket.Listener() { })
+                .get(30, TimeUnit.SECONDS);
+        try {
+            console.sendText("{\"type\": \"typing\", \"conversationId\": \"" + id + "\"}", true).get(30, TimeUnit.SECONDS);
+            browser.await("the agent's typing shows", Duration.ofSeconds(30),
+                    () -> Boolean.TRUE.equals(browser.script("return [..." + SHADOW + ".querySelectorAll('.ty')]"
+                            + ".some(t => t.textContent === 'Alex is typing…')")));
+        } finally {
+            console.abort();
+        }
         agentSays(id, "Hi, I am Alex. <img src=x onerror=\"window.__pwn=1\">Let me look at your plan. [more](javascript:window.__pwn=1)");
         awaitBubble("the agent's message, live", "agent", "Let me look at your plan.");
+        assertThat(browser.script("return !" + SHADOW + ".querySelector('.ty')")).as("typing ends with the message").isEqualTo(true);
         assertThat(bubbles().stream().filter(b -> b.startsWith("agent|")).toList()).singleElement()
                 .satisfies(b -> assertThat(b).startsWith("agent|Alex"));
 
@@ -497,15 +547,67 @@ class WidgetBrowserTest {
     void endingTheChatAsksForARatingAndStoresIt() {
         part(".l").click();
         part(".end").click();
+        assertThat(browser.script("return " + SHADOW + ".activeElement.getAttribute('aria-label')"))
+                .as("focus moves to the first score").isEqualTo("1 of 5");
+        assertThat(unnamedControls()).as("controls a screen reader cannot name").isEmpty();
         WebElement four = shadow().findElements(By.cssSelector(".rt label span")).get(3);
         four.click();
         part(".rt textarea").sendKeys("Quick and friendly");
         part(".rt button[type=submit]").click();
         browser.await("the thanks", Duration.ofSeconds(20), () -> part(".rt").getText().contains("Thank you"));
+        try (Jedis stored = new Jedis(URI.create(redis.url()))) {
+            Map<String, String> conversation = stored.hgetAll("keel:conv:" + conversationId());
+            assertThat(conversation).containsEntry("rating", "4").containsEntry("ratingComment", "Quick and friendly");
+        }
     }
 
     @Test
     @Order(10)
+    void whenTheAgentResolvesTheChatTheRatingIsOffered() throws Exception {
+        browser.script("window.KeelWidget.restart(null)");
+        asAgent("POST", "/api/v1/agent/presence", "{\"name\": \"Alex\", \"capacity\": 1}");
+        say("I want to talk to a person please");
+        awaitBubble("the hand-off notice", "system", "queue");
+        String id = conversationId();
+        asAgent("POST", "/api/v1/agent/conversations/" + id + "/claim", "{}");
+        browser.await("the agent has joined", Duration.ofSeconds(30), () -> part(".st").getText().contains("chatting with Alex"));
+        asAgent("POST", "/api/v1/agent/conversations/" + id + "/resolve", "{\"disposition\": \"resolved\"}");
+        browser.await("the rating form, unasked", Duration.ofSeconds(30), () -> part(".rt").isDisplayed());
+        assertThat(part(".rt legend").getText()).startsWith("How was this chat?");
+        browser.screenshot("widget-rating");
+        part(".rt .b2").click();
+        assertThat(part(".rt").isDisplayed()).isFalse();
+    }
+
+    @Test
+    @Order(11)
+    void aTokenThatExpiresWhileTheEventsStreamIsOpenStartsANewChatWithoutARequestThatMustFail() throws Exception {
+        browser.script("window.KeelWidget.restart(null)");
+        say("How do I pause my plan?");
+        awaitBubble("the reply", "bot", "has the details");
+        String old = conversationId();
+        browser.await("the events stream is open", Duration.ofSeconds(20), () -> eventsRequests(old) > 0);
+        long opened = eventsRequests(old);
+        try (Jedis stored = new Jedis(URI.create(redis.url()))) {
+            stored.hset("keel:conv:" + old, "tokenExpiresAt", "1");
+        }
+        // a hand-off anywhere makes every open stream read again, and that read finds the token expired
+        JsonNode other = keel.open(null);
+        keel.say(other, "I want to talk to a person please", UUID.randomUUID().toString());
+        browser.await("the widget says the chat has ended", Duration.ofSeconds(40),
+                () -> part(".log").getText().contains("Your earlier chat has ended"));
+        assertThat(bubbles()).isEmpty();
+        assertThat(browser.script("return localStorage.getItem('keel:' + location.origin)")).isNull();
+        assertThat(eventsRequests(old)).as("requests for the old conversation's events after its token expired").isEqualTo(opened);
+
+        say("How do I pause my plan?");
+        awaitBubble("the reply in a new conversation", "bot", "has the details");
+        assertThat(conversationId()).isNotEqualTo(old);
+        assertThat(bubbles()).hasSize(2);
+    }
+
+    @Test
+    @Order(12)
     void onAPhoneThePanelFillsTheScreen() {
         browser.phoneViewport();
         try {
@@ -528,7 +630,7 @@ class WidgetBrowserTest {
     }
 
     @Test
-    @Order(11)
+    @Order(13)
     void onAnotherSiteWithHostileCssAndAStrictCspTheWidgetLooksTheSameAndWorks() {
         String probe = "const h = document.querySelector('keel-chat'), r = h.shadowRoot; const s = e => { const c = getComputedStyle(e);"
                 + " return [c.display, c.position, c.fontFamily, c.fontSize, c.color, c.backgroundColor, c.borderTopWidth,"
@@ -560,7 +662,24 @@ class WidgetBrowserTest {
     }
 
     @Test
-    @Order(12)
+    @Order(14)
+    void theScriptTagSetsTitleColourAndLanguage() {
+        browser.open(siteOrigin + "/brand");
+        browser.await("the widget is on the page", Duration.ofSeconds(10),
+                () -> Boolean.TRUE.equals(browser.script("return !!document.querySelector('keel-chat')")));
+        Map<?, ?> brand = (Map<?, ?>) browser.script("const r = " + SHADOW + ", l = r.querySelector('.l'), h = r.querySelector('header');"
+                + "return {launcher: l.textContent, title: r.querySelector('h2').textContent, background: getComputedStyle(l).backgroundColor,"
+                + " text: getComputedStyle(l).color, header: getComputedStyle(h).backgroundColor, send: r.querySelector('.c .b').textContent}");
+        assertThat(brand.get("launcher")).isEqualTo("Shop-Hilfe");
+        assertThat(brand.get("title")).isEqualTo("Shop-Hilfe");
+        assertThat(brand.get("background")).isEqualTo("rgb(255, 211, 61)");
+        assertThat(brand.get("header")).isEqualTo("rgb(255, 211, 61)");
+        assertThat(brand.get("text")).as("dark text on a light brand colour").isEqualTo("rgb(17, 17, 17)");
+        assertThat(brand.get("send")).isEqualTo("Senden");
+    }
+
+    @Test
+    @Order(15)
     void theWidgetWithItsStylesIsAtMost15KiBGzipped() throws Exception {
         HttpResponse<byte[]> served = HTTP.send(HttpRequest.newBuilder(URI.create(keelOrigin + "/widget.js")).GET().build(),
                 HttpResponse.BodyHandlers.ofByteArray());
