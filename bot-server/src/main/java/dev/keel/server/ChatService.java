@@ -1,6 +1,7 @@
 package dev.keel.server;
 
 import dev.keel.churn.RiskBand;
+import dev.keel.kb.Article;
 import dev.keel.kb.KnowledgeBase;
 import dev.keel.kb.SearchHit;
 import dev.keel.kb.SearchResult;
@@ -78,6 +79,11 @@ final class ChatService {
     /** The churn scores this service reads. */
     ChurnScores churn() {
         return churn;
+    }
+
+    /** How many entries the audit stream keeps, for routes of other files that append to it. */
+    int auditEntries() {
+        return escalation.config().auditEntries();
     }
 
     /**
@@ -294,7 +300,9 @@ final class ChatService {
     private JsonObject reply(String text, List<SearchHit> cited, Decision decision, List<String> reasons, String template) {
         JsonArray citations = new JsonArray();
         for (SearchHit hit : cited) {
-            citations.add(new JsonObject().put("articleId", hit.articleId()).put("title", hit.title()));
+            JsonObject citation = new JsonObject().put("articleId", hit.articleId()).put("title", hit.title());
+            kb.article(hit.articleId()).map(Article::url).ifPresent(url -> citation.put("url", url));
+            citations.add(citation);
         }
         return new JsonObject().put("text", text).put("citations", citations).put("decision", decision.name())
                 .put("reasons", new JsonArray(reasons)).put("template", templates.version(template));

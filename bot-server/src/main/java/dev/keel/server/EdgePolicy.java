@@ -26,7 +26,7 @@ final class EdgePolicy {
     /** The routes a customer's site calls from its pages through the widget. */
     static final String WIDGET_ROUTES = "/api/v1/conversations*";
     /** Same-origin scripts and styles only, nothing may frame Keel's pages, no plug-ins, no base tricks. */
-    static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    static final String CONTENT_SECURITY_POLICY = "default-src 'self'; script-src 'self'; style-src 'self'; "
             + "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
             + "frame-ancestors 'none'";
 

@@ -95,6 +95,7 @@ final class HttpApi {
         router.post("/api/v1/conversations/:id/messages").handler(this::postMessage);
         new StreamingRoute(vertx, chat).register(router);
         router.get("/api/v1/conversations/:id/messages").handler(this::transcript);
+        new RatingRoute(vertx, chat, store, chat.auditEntries()).register(router);
         router.put("/api/v1/customers/:id").handler(auth.requireRole(Role.AGENT));
         new CustomersApi(vertx, chat.churn(), ConsoleAuth::mayUpdateCustomers).register(router);
         agents.register(router, auth);
