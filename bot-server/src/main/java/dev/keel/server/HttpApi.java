@@ -49,16 +49,18 @@ final class HttpApi {
     private final ConsoleAuth auth;
     private final CustomerIdentity identity;
     private final AdminArticlesApi articles;
+    private final AdminConsoleApi console;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
     /**
      * @param agents       the agent API, behind the agent role
      * @param articles     the article store, edited through the admin API
+     * @param console      the admin console's routes (try the bot, settings, prompts, reports)
      * @param serviceToken the machine-to-machine agent bearer token, or null for none
      */
-    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, ArticleService articles, KeelMetrics metrics,
-            SecuritySettings security, CustomerIdentity identity, String serviceToken) {
+    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, ArticleService articles, AdminConsoleApi console,
+            KeelMetrics metrics, SecuritySettings security, CustomerIdentity identity, String serviceToken) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
@@ -68,6 +70,7 @@ final class HttpApi {
         this.auth = new ConsoleAuth(store, security, serviceToken, this::blocking);
         this.identity = identity;
         this.articles = new AdminArticlesApi(vertx, articles, auth.requireRole(Role.ADMIN));
+        this.console = console;
     }
 
     /** Sign-in, sessions and the role guards ({@code auth().requireRole(Role.AGENT)}) for routes of other files. */
@@ -93,6 +96,7 @@ final class HttpApi {
         router.put("/api/v1/customers/:id").handler(auth.requireRole(Role.AGENT));
         new CustomersApi(vertx, chat.churn(), ConsoleAuth::mayUpdateCustomers).register(router);
         agents.register(router, auth);
+        console.register(router);
         router.route("/api/*").handler(ctx -> fail(ctx, new ApiException(404, "not_found", "no such API route")));
 
         router.get("/health/live").handler(HealthCheckHandler.create(vertx)

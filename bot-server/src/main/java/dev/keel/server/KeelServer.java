@@ -130,17 +130,22 @@ final class KeelServer implements AutoCloseable {
             Notices notices = new Notices(templates);
             Llm llm = Llm.start(settings.llm(), templates);
             resources.add(llm);
+            // thresholds and playbooks as configured, or as an admin changed them since (kept in Redis)
+            EscalationSettings live = new EscalationSettings(store, escalation, AgentBriefing.bundledPlaybooks());
             ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
-                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value), llm.answerer(),
+                    new EscalationPolicy(live::config), IntentClassifier.bundled(), handoffs, notices, value), llm.answerer(),
                     security.conversationTokenTtl());
-            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value), escalation);
+            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value, live::playbooks),
+                    escalation);
             Vertx vertx = metrics.newVertx();
             resources.add(() -> vertx.close().await());
             vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(store::waitingCount, false)
                     .onSuccess(metrics::handoffsWaiting));
             AgentApi agents = new AgentApi(vertx, desk, chat);
             agents.watchLeases();
-            HttpApi api = new HttpApi(vertx, chat, store, agents, articles, metrics, security, identity, env.get("KEEL_AGENT_TOKEN"));
+            AdminConsoleApi console = new AdminConsoleApi(vertx, chat, live, templates, new Reports(store), new AuditLog(store));
+            HttpApi api = new HttpApi(vertx, chat, store, agents, articles, console, metrics, security, identity,
+                    env.get("KEEL_AGENT_TOKEN"));
             api.auth().ensureFirstAdmin(env);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())
                             .setIdleTimeout((int) security.idleTimeout().toSeconds()))
