@@ -62,7 +62,8 @@ final class EscalationSettings {
     private final EscalationConfig configured;
     private final JsonArray configuredPlaybooks;
     private volatile Live cached;
-    private volatile long readAt = Long.MIN_VALUE;
+    /** When Redis was last read, epoch millis; 0 to read it at the next call. */
+    private volatile long readAt;
 
     EscalationSettings(Store store, EscalationConfig configured, JsonArray configuredPlaybooks) {
         this.store = store;
@@ -144,14 +145,14 @@ final class EscalationSettings {
             throw new ApiException(409, "version_conflict", "the settings were changed by someone else since version "
                     + version + "; reload them and apply your change again");
         }
-        readAt = Long.MIN_VALUE;
+        readAt = 0;
         return current();
     }
 
     /** Goes back to the configured values on every node. */
     Live reset() {
         store.call(j -> j.del(KEY));
-        readAt = Long.MIN_VALUE;
+        readAt = 0;
         return current();
     }
 

@@ -98,7 +98,8 @@ final class Reports {
                             Gap gap = gaps.computeIfAbsent(key, k -> new Gap(turn.getString("text").strip()));
                             gap.asked++;
                             gap.conversations.add(conversationId);
-                            gap.customers.merge(customer, turn.getDouble("churnProbability", 0.0), Math::max);
+                            Double probability = turn.getDouble("churnProbability");
+                            gap.customers.merge(customer, probability == null ? 0.0 : probability, Math::max);
                             turn.getJsonArray("reasons", new JsonArray()).forEach(r -> {
                                 if (KNOWLEDGE_GAPS.contains(r.toString())) {
                                     gap.reasons.add(r.toString());
