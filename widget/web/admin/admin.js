@@ -31,6 +31,18 @@
 
   function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } return node; }
 
+  var issued = {};
+
+  /**
+   * Answers can arrive out of order (a slow preview of the text before the last keystroke, say), so
+   * each kind of request takes a ticket, and an answer is shown only while its ticket is the latest:
+   * an older result must never replace a newer one.
+   */
+  function ticket(kind) {
+    var mine = issued[kind] = (issued[kind] || 0) + 1;
+    return function () { return issued[kind] === mine; };
+  }
+
   /** An API call; resolves to {status, body, etag} and never rejects on an HTTP error status. */
   async function api(method, path, body, headers) {
     var init = { method: method, credentials: 'same-origin', headers: Object.assign({}, headers || {}) };
@@ -47,6 +59,9 @@
     if (response.status === 401 && path.indexOf('/api/v1/auth/') !== 0) { showSignIn('Your session has ended; sign in again.'); }
     return { status: response.status, body: data, etag: response.headers.get('ETag') };
   }
+
+  /** A change based on an old version: Keel answers 409; 412 is what an If-Match mismatch means in HTTP. */
+  function conflicted(result) { return result.status === 409 || result.status === 412; }
 
   function errorText(result) {
     var error = result.body && result.body.error;
@@ -128,7 +143,9 @@
     if ($('filter-text').value.trim()) { query.set('text', $('filter-text').value.trim()); }
     if ($('filter-tag').value.trim()) { query.set('tag', $('filter-tag').value.trim()); }
     if ($('filter-status').value) { query.set('status', $('filter-status').value); }
+    var latest = ticket('articles');
     var result = await api('GET', '/api/v1/admin/articles?' + query);
+    if (!latest()) { return; }
     var rows = clear($('article-rows'));
     if (result.status !== 200) { flash(errorText(result)); return; }
     result.body.articles.forEach(function (a) {
@@ -207,7 +224,7 @@
     } else {
       result = await api('POST', '/api/v1/admin/articles', article);
     }
-    if (result.status === 409 && current) { showConflict(article); return; }
+    if (conflicted(result) && current) { showConflict(article); return; }
     if (result.status !== 200 && result.status !== 201) { text($('editor-error'), errorText(result)); return; }
     current = result.body;
     fill(current);
@@ -237,7 +254,7 @@
     if (!current || !window.confirm('Delete ' + current.id + '? Its versions stay restorable.')) { return; }
     var result = await api('DELETE', '/api/v1/admin/articles/' + encodeURIComponent(current.id), undefined,
       { 'If-Match': '"' + current.version + '"' });
-    if (result.status === 409) { showConflict(edited(current.status)); return; }
+    if (conflicted(result)) { showConflict(edited(current.status)); return; }
     if (result.status !== 204) { text($('editor-error'), errorText(result)); return; }
     flash('Deleted ' + current.id + '.');
     current = null;
@@ -253,7 +270,9 @@
   /** Shows the server's sanitized HTML in the sandboxed iframe (no scripts may run there). */
   async function preview() {
     var body = $('article-body').value;
+    var latest = ticket('preview');
     var result = await api('POST', '/api/v1/admin/articles/preview', { body: body });
+    if (!latest()) { return; }
     if (result.status !== 200) { text($('editor-error'), errorText(result)); return; }
     $('article-preview').srcdoc = '<!doctype html><html><head><meta charset="utf-8"><style>'
       + 'body{font:15px/1.5 system-ui,sans-serif;color:#1d2733;margin:12px}'
@@ -265,8 +284,9 @@
     var rows = clear($('revision-rows'));
     if (!current) { return; }
     var id = current.id;
+    var latest = ticket('revisions');
     var result = await api('GET', '/api/v1/admin/articles/' + encodeURIComponent(id) + '/revisions');
-    if (result.status !== 200) { return; }
+    if (!latest() || result.status !== 200) { return; }
     result.body.revisions.forEach(function (r) {
       var row = make('tr');
       row.appendChild(make('td', '', r.version));
@@ -340,7 +360,7 @@
     if (!window.confirm('Restore version ' + version + ' of ' + id + ' as a new version?')) { return; }
     var result = await api('POST', '/api/v1/admin/articles/' + encodeURIComponent(id) + '/revert', { toVersion: version },
       { 'If-Match': '"' + current.version + '"' });
-    if (result.status === 409) { showConflict(edited(current.status)); return; }
+    if (conflicted(result)) { showConflict(edited(current.status)); return; }
     if (result.status !== 200) { text($('editor-error'), errorText(result)); return; }
     current = result.body;
     fill(current);
@@ -382,7 +402,9 @@
     text($('try-error'), '');
     var body = { question: $('try-question').value };
     if ($('try-customer').value.trim()) { body.customerId = $('try-customer').value.trim(); }
+    var latest = ticket('try');
     var result = await api('POST', '/api/v1/admin/try', body);
+    if (!latest()) { return; }
     if (result.status !== 200) { text($('try-error'), errorText(result)); $('try-result').hidden = true; return; }
     var r = result.body;
     text($('try-decision'), r.decision).className = 'decision-' + r.decision;
@@ -469,7 +491,7 @@
       return;
     }
     var result = await api('PUT', '/api/v1/admin/settings/escalation', { version: settingsVersion, thresholds: thresholds, playbooks: playbooks });
-    if (result.status === 409) {
+    if (conflicted(result)) {
       text($('settings-error'), 'Someone else changed the settings meanwhile. Reload them (switch tabs) and apply your change again.');
       loaded.escalation = false;
       return;
@@ -518,7 +540,9 @@
   async function loadReports(event) {
     if (event) { event.preventDefault(); }
     text($('reports-error'), '');
+    var latest = ticket('reports');
     var result = await api('GET', '/api/v1/admin/reports?days=' + $('reports-days').value);
+    if (!latest()) { return; }
     if (result.status !== 200) { text($('reports-error'), errorText(result)); return; }
     var r = result.body;
     var C = window.KeelCharts;
