@@ -284,6 +284,8 @@ class AdminConsoleApiTest {
         ask(open("7590-VHVEG"), "Can I pay my bill with Bitcoin?");
         ask(open("5575-GNVDE"), "can i pay my bill with bitcoin");
         ask(open(null), "Is there a student discount?");
+        // one customer each: the one who carries churn risk ranks first
+        ask(open("7590-VHVEG"), "Do you sell gift cards?");
         try (Jedis jedis = jedis()) {
             jedis.xadd(Store.AUDIT, StreamEntryID.NEW_ENTRY, Map.of("event", "rating",
                     "conversationId", answered.getString("conversationId"), "score", "4"));
@@ -296,9 +298,9 @@ class AdminConsoleApiTest {
         HttpResponse<String> response = send(admin, "GET", "/api/v1/admin/reports?days=1", null);
         assertThat(response.statusCode()).isEqualTo(200);
         JsonObject report = new JsonObject(response.body());
-        assertThat(report.getInteger("conversations")).isEqualTo(5);
+        assertThat(report.getInteger("conversations")).isEqualTo(6);
         assertThat(report.getInteger("handedOff")).isEqualTo(1);
-        assertThat(report.getDouble("botResolvedShare")).isEqualTo(0.8);
+        assertThat(report.getDouble("botResolvedShare")).isEqualTo(0.8333);
         assertThat(report.getJsonArray("handoffsByReason").getJsonObject(0))
                 .isEqualTo(new JsonObject().put("reason", "INTENT_HUMAN").put("count", 1));
         JsonObject satisfaction = report.getJsonObject("satisfaction");
@@ -313,14 +315,18 @@ class AdminConsoleApiTest {
         int known = churn.getJsonArray("histogram").stream().mapToInt(b -> ((JsonObject) b).getInteger("count")).sum();
         assertThat(known).isEqualTo(2);
         JsonArray failed = report.getJsonArray("failedQuestions");
-        assertThat(failed).hasSize(2);
+        assertThat(failed).hasSize(3);
         JsonObject top = failed.getJsonObject(0);
         assertThat(top.getString("question")).isEqualTo("Can I pay my bill with Bitcoin?");
         assertThat(top.getInteger("customers")).isEqualTo(2);
         assertThat(top.getInteger("asked")).isEqualTo(2);
         assertThat(top.getDouble("churnRisk")).isPositive();
         assertThat(top.getJsonArray("reasons")).contains("NOT_IN_KNOWLEDGE_BASE");
+        assertThat(failed.getJsonObject(1).getString("question")).isEqualTo("Do you sell gift cards?");
         assertThat(failed.getJsonObject(1).getInteger("customers")).isEqualTo(1);
+        assertThat(failed.getJsonObject(1).getDouble("churnRisk")).isPositive();
+        assertThat(failed.getJsonObject(2).getString("question")).isEqualTo("Is there a student discount?");
+        assertThat(failed.getJsonObject(2).getDouble("churnRisk")).isZero();
 
         assertThat(error(send(admin, "GET", "/api/v1/admin/reports?days=0", null)).getString("code")).isEqualTo("invalid_days");
         assertThat(error(send(admin, "GET", "/api/v1/admin/reports?days=x", null)).getString("code")).isEqualTo("invalid_days");

@@ -384,5 +384,7 @@ class AdminConsoleBrowserTest {
         assertThat(browser.script("return typeof window.__pwn")).isEqualTo("undefined");
         browser.script("window.scrollTo(0, 0)");
         browser.screenshot("admin-reports");
+        browser.script("document.getElementById('failed-rows').closest('table').scrollIntoView()");
+        browser.screenshot("admin-reports-failed-questions");
     }
 }
