@@ -2,6 +2,8 @@ package dev.keel.server;
 
 import dev.keel.kb.Article;
 import dev.keel.kb.ArticleNotFoundException;
+import dev.keel.kb.ArticleParser;
+import dev.keel.kb.ArticleRules;
 import dev.keel.kb.ArticleService;
 import dev.keel.kb.ArticleStore;
 import dev.keel.kb.InvalidArticleException;
@@ -15,10 +17,16 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -34,10 +42,13 @@ import java.util.concurrent.Callable;
  * which runs before every admin route (the place for admin accounts and roles).
  */
 final class AdminArticlesApi {
+    private static final Logger LOG = LoggerFactory.getLogger(AdminArticlesApi.class);
     static final String BASE = "/api/v1/admin/articles";
     /** Articles can be long; the chat API's 64 KiB limit does not apply here. */
     static final long MAX_BODY_BYTES = 1024 * 1024;
     private static final int MAX_PAGE_SIZE = 100;
+    private static final int MAX_IMPORT_FILES = 200;
+    private static final int MAX_FILE_NAME = 255;
 
     private final Vertx vertx;
     private final ArticleService articles;
@@ -56,6 +67,8 @@ final class AdminArticlesApi {
         router.route(BASE + "*").handler(access);
         router.get(BASE).handler(this::list);
         router.post(BASE).handler(this::create);
+        router.post(BASE + "/preview").handler(this::preview);
+        router.post(BASE + "/import").handler(this::importFiles);
         router.get(BASE + "/:id").handler(this::get);
         router.put(BASE + "/:id").handler(this::update);
         router.delete(BASE + "/:id").handler(this::delete);
@@ -82,6 +95,93 @@ final class AdminArticlesApi {
             matching.stream().skip((long) (page - 1) * size).limit(size).forEach(s -> items.add(summary(s)));
             return new JsonObject().put("articles", items).put("page", page).put("size", size).put("total", matching.size());
         }).onSuccess(body -> send(ctx, 200, body, null));
+    }
+
+    /** The sanitized HTML of a Markdown body, as the console previews it; nothing is stored. */
+    private void preview(RoutingContext ctx) {
+        String markdown = string(HttpApi.requiredJson(ctx), "body", true);
+        if (markdown.length() > MAX_BODY_BYTES) {
+            throw new ApiException(400, "invalid_body", "body is too long to preview");
+        }
+        blocking(ctx, () -> new JsonObject().put("html", MarkdownPreview.render(markdown)))
+                .onSuccess(body -> send(ctx, 200, body, null));
+    }
+
+    /** An article read from an imported file, with the file's name for error messages. */
+    private record ImportedFile(String name, Article article) {
+    }
+
+    /**
+     * Imports Markdown files with front matter, {@code {"files": [{"name", "content"}, ...]}}: all of
+     * them or none. Every file is checked before anything is written; a file whose id exists becomes
+     * that article's next version. A write that fails part-way undoes the ones before it.
+     */
+    private void importFiles(RoutingContext ctx) {
+        JsonObject body = HttpApi.requiredJson(ctx);
+        if (!(body.getValue("files") instanceof JsonArray files) || files.isEmpty() || files.size() > MAX_IMPORT_FILES) {
+            throw new ApiException(400, "invalid_files", "files must be a list of 1 to " + MAX_IMPORT_FILES
+                    + " objects {\"name\", \"content\"}");
+        }
+        List<ImportedFile> parsed = new ArrayList<>();
+        List<String> errors = new ArrayList<>();
+        Map<String, String> fileOfId = new HashMap<>();
+        for (int i = 0; i < files.size(); i++) {
+            if (!(files.getValue(i) instanceof JsonObject file) || !(file.getValue("name") instanceof String name)
+                    || name.isBlank() || name.length() > MAX_FILE_NAME || !(file.getValue("content") instanceof String content)) {
+                errors.add("files[" + i + "]: needs a name (1 to " + MAX_FILE_NAME + " characters) and a content, both strings");
+                continue;
+            }
+            try {
+                Article article = ArticleRules.check(ArticleParser.parse(name, content));
+                String other = fileOfId.putIfAbsent(article.id(), name);
+                if (other != null) {
+                    errors.add(name + ": field 'id': '" + article.id() + "' is also the id in " + other);
+                } else {
+                    parsed.add(new ImportedFile(name, article));
+                }
+            } catch (InvalidArticleException e) {
+                errors.add(name + ": field '" + e.field() + "': " + e.getMessage().substring(e.field().length() + 2));
+            } catch (IllegalArgumentException e) {
+                errors.add(e.getMessage());
+            }
+        }
+        if (!errors.isEmpty()) {
+            throw new ApiException(400, "invalid_import", "nothing was imported; " + errors.size()
+                    + (errors.size() == 1 ? " file is" : " files are") + " invalid: " + String.join("; ", errors));
+        }
+        blocking(ctx, () -> {
+            JsonArray imported = new JsonArray();
+            List<Runnable> undo = new ArrayList<>();
+            try {
+                for (ImportedFile file : parsed) {
+                    Optional<ArticleStore.Stored> existing = articles.get(file.article().id());
+                    ArticleStore.Stored saved = existing.isPresent()
+                            ? articles.update(file.article(), existing.get().version())
+                            : articles.create(file.article());
+                    undo.add(0, () -> undoImport(saved, existing));
+                    imported.add(new JsonObject().put("file", file.name()).put("id", saved.article().id())
+                            .put("version", saved.version()).put("created", existing.isEmpty())
+                            .put("status", saved.article().status().label()));
+                }
+            } catch (RuntimeException | IOException e) {
+                undo.forEach(Runnable::run);
+                throw e;
+            }
+            return new JsonObject().put("imported", imported);
+        }).onSuccess(result -> send(ctx, 200, result, null));
+    }
+
+    /** Takes back one imported article: deletes it if the import created it, else restores the version before. */
+    private void undoImport(ArticleStore.Stored saved, Optional<ArticleStore.Stored> before) {
+        try {
+            if (before.isEmpty()) {
+                articles.delete(saved.article().id(), saved.version());
+            } else {
+                articles.revert(saved.article().id(), before.get().version(), saved.version());
+            }
+        } catch (RuntimeException | IOException e) {
+            LOG.warn("import of {} could not be undone: {}", saved.article().id(), e.toString());
+        }
     }
 
     private void get(RoutingContext ctx) {

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
+import java.util.function.Supplier;
 
 /**
  * What an agent needs on taking a conversation: a summary of it so far, what the bot tried, a risk
@@ -28,13 +29,18 @@ final class AgentBriefing {
     private final Store store;
     private final ChurnScores churn;
     private final CustomerValue value;
-    private final JsonArray playbooks;
+    /** The playbooks in force, read at each briefing: an admin may change them while Keel runs. */
+    private final Supplier<JsonArray> playbooks;
 
     AgentBriefing(Store store, ChurnScores churn, CustomerValue value) {
+        this(store, churn, value, bundledPlaybooks()::copy);
+    }
+
+    AgentBriefing(Store store, ChurnScores churn, CustomerValue value, Supplier<JsonArray> playbooks) {
         this.store = store;
         this.churn = churn;
         this.value = value;
-        this.playbooks = loadPlaybooks();
+        this.playbooks = playbooks;
     }
 
     JsonObject brief(String conversationId, Map<String, String> conversation, long now) {
@@ -120,7 +126,7 @@ final class AgentBriefing {
     }
 
     JsonObject playbook(String band, String intent, OptionalDouble monthly) {
-        for (Object p : playbooks) {
+        for (Object p : playbooks.get()) {
             JsonObject playbook = (JsonObject) p;
             if (matches(playbook.getString("band"), band) && matches(playbook.getString("intent"), intent)) {
                 JsonObject out = new JsonObject().put("band", band).put("intent", intent).put("steps", playbook.getJsonArray("steps"));
@@ -138,7 +144,8 @@ final class AgentBriefing {
         return "*".equals(pattern) || value.equalsIgnoreCase(pattern);
     }
 
-    private static JsonArray loadPlaybooks() {
+    /** The playbooks shipped in the jar, the default until an admin changes them. */
+    static JsonArray bundledPlaybooks() {
         try (InputStream in = AgentBriefing.class.getClassLoader().getResourceAsStream(PLAYBOOKS)) {
             if (in == null) {
                 throw new IllegalStateException("playbooks not found: " + PLAYBOOKS);

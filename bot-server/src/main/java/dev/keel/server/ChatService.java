@@ -158,21 +158,93 @@ final class ChatService {
         return waitingTurn(conversationId, customerMessage, now);
     }
 
-    /** The bot's turn; empty when a person took the conversation over while it was being decided. */
-    private Optional<JsonObject> botTurn(String conversationId, String customerId, String identity, String text,
-                                         JsonObject customerMessage, long now, ReplyStream stream) {
+    /** What the bot makes of one message: what retrieval found, the signals and the policy's outcome. */
+    private record Deliberation(SearchResult found, IntentClassifier.Reading intent, JsonObject risk, RiskBand band,
+                                EscalationPolicy.Signals signals, EscalationPolicy.Outcome outcome, boolean answerable) {
+        List<SearchHit> cited() {
+            return answerable ? found.hits() : List.of();
+        }
+    }
+
+    private Deliberation deliberate(String text, String customerId, TurnHistory history) {
         EscalationPolicy policy = escalation.policy();
         SearchResult found = kb.search(text, CITED_ARTICLES);
         IntentClassifier.Reading intent = escalation.intents().read(text);
         JsonObject risk = churn.lookup(customerId);
         RiskBand band = ChurnScores.band(risk);
-        TurnHistory history = new TurnHistory(store.signals(conversationId));
         EscalationPolicy.Signals signals = new EscalationPolicy.Signals(intent.intent(), band, found.answerability(),
                 found.queryTerms() > 0, Frustration.ofConversation(history.frustrationTexts(), text),
                 history.repeatsOf(text), history.failuresInARow());
         EscalationPolicy.Outcome outcome = policy.decide(signals);
         boolean answerable = !found.isEmpty() && policy.covers(found.answerability());
-        List<SearchHit> cited = answerable ? found.hits() : List.of();
+        return new Deliberation(found, intent, risk, band, signals, outcome, answerable);
+    }
+
+    /**
+     * What the bot would do with this question as the first message of a new conversation, for the
+     * admin console: the signals, the decision and its reasons, the passages retrieval found with
+     * their scores, and the reply text. Stores nothing and writes no audit entry; a hand-off is not queued.
+     */
+    JsonObject rehearse(String rawText, String customerId) {
+        validate(rawText, "rehearsal");
+        if (customerId != null && !CUSTOMER_ID.matcher(customerId).matches()) {
+            throw new ApiException(400, "invalid_customer_id", "customerId must be 1 to 64 letters, digits or . _ @ : -");
+        }
+        String text = VisitorText.clean(rawText);
+        Deliberation d = deliberate(text, customerId, new TurnHistory(List.of()));
+        EscalationPolicy policy = escalation.policy();
+        long now = System.currentTimeMillis();
+        JsonObject reply;
+        if (d.outcome().decision() == Decision.HANDOFF) {
+            OptionalDouble value = escalation.value().monthlyCharges(customerId);
+            double score = escalation.handoffs().score(Handoffs.priority(d.band(), d.risk().getDouble("probability", 0.0), value), now);
+            reply = handoffReply(escalation.handoffs().positionFor(score), d.cited(), d.outcome(), now);
+        } else if (!d.answerable()) {
+            reply = unansweredReply(d);
+        } else {
+            Answer answer = answerer.answer(new Question(text, d.found().hits(),
+                    d.outcome().decision() == Decision.ANSWER_AND_OFFER_HUMAN, JsonArray::new), ReplyStream.NONE);
+            List<String> reasons = new ArrayList<>(d.outcome().reasons());
+            reasons.addAll(answer.reasons());
+            reply = reply(answer.text(), answer.citations(),
+                    answer.offerHuman() ? Decision.ANSWER_AND_OFFER_HUMAN : d.outcome().decision(), reasons, answer.template());
+        }
+        JsonArray passages = new JsonArray();
+        for (SearchHit hit : d.found().hits()) {
+            passages.add(new JsonObject().put("articleId", hit.articleId()).put("title", hit.title())
+                    .put("heading", hit.passage().heading()).put("text", hit.passage().text()).put("score", hit.score()));
+        }
+        JsonObject signals = new JsonObject().put("intent", d.intent().intent().label())
+                .put("intentConfidence", ClassMetrics.round(d.intent().confidence())).put("intentByRule", d.intent().byRule())
+                .put("frustration", ClassMetrics.round(d.signals().frustration())).put("repeats", d.signals().repeats())
+                .put("failuresBefore", d.signals().failuresBefore()).put("offTopic", policy.isOffTopic(d.signals()))
+                .put("somethingToSearch", d.signals().somethingToSearch()).put("riskBand", d.band().name())
+                .put("churnProbability", d.risk().getDouble("probability"));
+        return new JsonObject().put("question", text).put("customerId", customerId)
+                .put("answerability", d.found().answerability()).put("answerable", d.answerable())
+                .put("decision", reply.getString("decision")).put("reasons", reply.getJsonArray("reasons"))
+                .put("signals", signals).put("passages", passages).put("reply", reply);
+    }
+
+    private JsonObject unansweredReply(Deliberation d) {
+        List<String> reasons = d.outcome().reasons();
+        String template = reasons.contains("NOTHING_TO_SEARCH") ? "reply-rephrase"
+                : reasons.contains("OFF_TOPIC") ? "reply-off-topic" : "reply-not-covered";
+        return reply(templates.render(template), d.cited(), d.outcome().decision(), reasons, template);
+    }
+
+    /** The bot's turn; empty when a person took the conversation over while it was being decided. */
+    private Optional<JsonObject> botTurn(String conversationId, String customerId, String identity, String text,
+                                         JsonObject customerMessage, long now, ReplyStream stream) {
+        EscalationPolicy policy = escalation.policy();
+        Deliberation d = deliberate(text, customerId, new TurnHistory(store.signals(conversationId)));
+        SearchResult found = d.found();
+        IntentClassifier.Reading intent = d.intent();
+        JsonObject risk = d.risk();
+        RiskBand band = d.band();
+        EscalationPolicy.Signals signals = d.signals();
+        EscalationPolicy.Outcome outcome = d.outcome();
+        List<SearchHit> cited = d.cited();
 
         JsonObject ticket = null;
         double score = 0;
@@ -185,10 +257,8 @@ final class ChatService {
                     .put("identity", identity)
                     .put("reasons", new JsonArray(outcome.reasons())).put("risk", risk)
                     .put("monthlyCharges", value.isPresent() ? value.getAsDouble() : null).put("createdAt", now);
-        } else if (!answerable) {
-            String template = outcome.reasons().contains("NOTHING_TO_SEARCH") ? "reply-rephrase"
-                    : outcome.reasons().contains("OFF_TOPIC") ? "reply-off-topic" : "reply-not-covered";
-            reply = reply(templates.render(template), cited, outcome.decision(), outcome.reasons(), template);
+        } else if (!d.answerable()) {
+            reply = unansweredReply(d);
         } else {
             Answer answer = answerer.answer(new Question(text, found.hits(),
                     outcome.decision() == Decision.ANSWER_AND_OFFER_HUMAN, () -> store.transcript(conversationId)), stream);
@@ -212,6 +282,7 @@ final class ChatService {
                 .put("answered", policy.answers(signals)).put("answerability", found.answerability())
                 .put("riskBand", band.name()).put("decision", outcome.decision().name())
                 .put("reasons", new JsonArray(outcome.reasons())).put("citations", reply.getJsonArray("citations"))
+                .put("customerId", customerId).put("churnProbability", risk.getDouble("probability"))
                 .put("at", now);
         Store.Recorded recorded = store.recordTurn(conversationId, new Store.Turn(customerMessage.getString("clientMessageId"),
                 customerMessage, botMessage, reply, BOT, ticket, score, turnSignals), escalation.config().auditEntries());

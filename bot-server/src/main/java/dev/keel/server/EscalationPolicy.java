@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * Decides, from the signals of one turn, whether the bot answers, offers a person or hands the
@@ -14,9 +15,14 @@ import java.util.function.Function;
  * thresholds, so they are offered a person sooner.
  */
 final class EscalationPolicy {
-    private final EscalationConfig config;
+    /** The thresholds, read at every decision: an admin may change them while Keel runs. */
+    private final Supplier<EscalationConfig> config;
 
     EscalationPolicy(EscalationConfig config) {
+        this(() -> config);
+    }
+
+    EscalationPolicy(Supplier<EscalationConfig> config) {
         this.config = config;
     }
 
@@ -77,7 +83,7 @@ final class EscalationPolicy {
 
     /** Whether retrieval found something that answers the question. */
     boolean covers(double answerability) {
-        return answerability >= config.minAnswerability();
+        return answerability >= config.get().minAnswerability();
     }
 
     /**
@@ -88,7 +94,7 @@ final class EscalationPolicy {
      */
     boolean isOffTopic(Signals s) {
         return s.intent() == Intent.OTHER && s.somethingToSearch() && !covers(s.answerability())
-                && s.answerability() < config.offTopicBelow();
+                && s.answerability() < config.get().offTopicBelow();
     }
 
     /** Whether this turn failed to answer: the bot found nothing, or nothing good enough. */
@@ -97,15 +103,15 @@ final class EscalationPolicy {
     }
 
     private int repeatLimit() {
-        return config.repeatsBeforeHandoff();
+        return config.get().repeatsBeforeHandoff();
     }
 
     private double frustrationThreshold(Signals s) {
-        return s.highRisk() ? config.frustrationHighRisk() : config.frustrationThreshold();
+        return s.highRisk() ? config.get().frustrationHighRisk() : config.get().frustrationThreshold();
     }
 
     private int failureLimit(Signals s) {
-        return s.highRisk() ? config.failuresHighRisk() : config.failuresBeforeHandoff();
+        return s.highRisk() ? config.get().failuresHighRisk() : config.get().failuresBeforeHandoff();
     }
 
     private static Optional<Outcome> when(boolean applies, Decision decision, String... reasons) {

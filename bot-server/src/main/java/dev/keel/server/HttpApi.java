@@ -50,17 +50,19 @@ final class HttpApi {
     private final CustomerIdentity identity;
     private final AdminArticlesApi articles;
     private final RealTime realTime;
+    private final AdminConsoleApi console;
     private final AtomicBoolean draining = new AtomicBoolean();
     private final AtomicInteger inFlight = new AtomicInteger();
 
     /**
      * @param agents       the agent API, behind the agent role
      * @param articles     the article store, edited through the admin API
+     * @param console      the admin console's routes (try the bot, settings, prompts, reports)
      * @param serviceToken the machine-to-machine agent bearer token, or null for none
      * @param realTime     the customer's event stream and the agent socket
      */
-    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, ArticleService articles, KeelMetrics metrics,
-            SecuritySettings security, CustomerIdentity identity, String serviceToken, RealTime realTime) {
+    HttpApi(Vertx vertx, ChatService chat, Store store, AgentApi agents, ArticleService articles, AdminConsoleApi console,
+            KeelMetrics metrics, SecuritySettings security, CustomerIdentity identity, String serviceToken, RealTime realTime) {
         this.vertx = vertx;
         this.chat = chat;
         this.store = store;
@@ -71,6 +73,7 @@ final class HttpApi {
         this.identity = identity;
         this.articles = new AdminArticlesApi(vertx, articles, auth.requireRole(Role.ADMIN));
         this.realTime = realTime;
+        this.console = console;
     }
 
     /** Sign-in, sessions and the role guards ({@code auth().requireRole(Role.AGENT)}) for routes of other files. */
@@ -99,6 +102,7 @@ final class HttpApi {
         router.put("/api/v1/customers/:id").handler(auth.requireRole(Role.AGENT));
         new CustomersApi(vertx, chat.churn(), ConsoleAuth::mayUpdateCustomers).register(router);
         agents.register(router, auth);
+        console.register(router);
         router.route("/api/*").handler(ctx -> fail(ctx, new ApiException(404, "not_found", "no such API route")));
 
         router.get("/health/live").handler(HealthCheckHandler.create(vertx)

@@ -136,15 +136,17 @@ final class KeelServer implements AutoCloseable {
             Notices notices = new Notices(templates);
             Llm llm = Llm.start(settings.llm(), templates);
             resources.add(llm);
+            // thresholds and playbooks as configured, or as an admin changed them since (kept in Redis)
+            EscalationSettings tuned = new EscalationSettings(store, escalation, AgentBriefing.bundledPlaybooks());
             Vertx vertx = metrics.newVertx();
             resources.add(() -> vertx.close().await());
             Webhooks webhooks = Webhooks.start(settings.webhooks(), store, metrics, vertx);
             resources.add(webhooks);
             ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
-                    new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value, webhooks),
+                    new EscalationPolicy(tuned::config), IntentClassifier.bundled(), handoffs, notices, value, webhooks),
                     llm.answerer(), security.conversationTokenTtl());
-            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value), escalation,
-                    webhooks, metrics);
+            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value, tuned::playbooks),
+                    escalation, webhooks, metrics);
             vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(() -> {
                 long now = System.currentTimeMillis();
                 metrics.handoffsWaiting(store.waitingCount());
@@ -159,7 +161,8 @@ final class KeelServer implements AutoCloseable {
             RealTime realTime = new RealTime(new CustomerEvents(vertx, chat, store, live),
                     new AgentSocket(vertx, desk, chat, store, handoffs, live, security.allowedOrigins(),
                     escalation.leaseSeconds()), live);
-            HttpApi api = new HttpApi(vertx, chat, store, agents, articles, metrics, security, identity,
+            AdminConsoleApi console = new AdminConsoleApi(vertx, chat, tuned, templates, new Reports(store), new AuditLog(store));
+            HttpApi api = new HttpApi(vertx, chat, store, agents, articles, console, metrics, security, identity,
                     env.get("KEEL_AGENT_TOKEN"), realTime);
             api.auth().ensureFirstAdmin(env);
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(settings.host()).setPort(settings.port())

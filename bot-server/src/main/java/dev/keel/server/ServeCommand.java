@@ -94,6 +94,9 @@ final class ServeCommand implements Callable<Integer> {
     @CommandLine.Mixin
     SecurityOptions security;
 
+    @CommandLine.Mixin
+    EscalationOptions escalation;
+
     @Override
     public Integer call() throws Exception {
         Map<String, String> env = new HashMap<>(System.getenv());
@@ -107,7 +110,7 @@ final class ServeCommand implements Callable<Integer> {
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
                 positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium, LlmSettings.fromEnvironment(env),
                 new Webhooks.Settings(webhookUrl, webhookSecret, webhookMaxAttempts, Webhooks.Settings.DEFAULT_FIRST_RETRY)),
-                security.settings(), System.getenv());
+                escalation.config(minAnswerability), security.settings(), System.getenv());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close();

@@ -1,6 +1,8 @@
 package dev.keel.server;
 
 import dev.keel.server.llm.PromptTemplates;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -97,6 +99,16 @@ final class Templates implements PromptTemplates {
     @Override
     public String version(String name) {
         return versions.get(name);
+    }
+
+    /** Every template, by name: its version, the placeholders it takes and its text (for the admin console, read-only). */
+    JsonArray describe() {
+        JsonArray out = new JsonArray();
+        texts.keySet().stream().sorted().forEach(name -> out.add(new JsonObject().put("name", name)
+                .put("version", versions.get(name))
+                .put("placeholders", new JsonArray(REQUIRED.get(name).stream().sorted().toList()))
+                .put("text", texts.get(name))));
+        return out;
     }
 
     private static String read(String name) {

@@ -67,6 +67,35 @@ class ConfigFileTest {
     }
 
     @Test
+    void theEscalationThresholdsAreOptionsEnvironmentVariablesAndFileKeys() throws Exception {
+        Path config = file("frustration-threshold: 0.5\nfailures-before-handoff: 4\nbusiness-hours: Mon-Fri 08:00-18:00 UTC\n"
+                + "off-topic-below: 0.2\n");
+        EscalationConfig fromFile = parse(Map.of(), "--config", config.toString()).escalation.config(0.45);
+        assertThat(fromFile.frustrationThreshold()).isEqualTo(0.5);
+        assertThat(fromFile.failuresBeforeHandoff()).isEqualTo(4);
+        assertThat(fromFile.offTopicBelow()).isEqualTo(0.2);
+        assertThat(fromFile.hours().isOpen(java.time.Instant.parse("2026-12-05T10:00:00Z").toEpochMilli())).isFalse();
+
+        ServeCommand envAndArgs = parse(Map.of("KEEL_FRUSTRATION_THRESHOLD", "0.65", "KEEL_REPEATS_BEFORE_HANDOFF", "5",
+                "KEEL_CONFIG", config.toString()), "--failures-before-handoff", "6");
+        EscalationConfig layered = envAndArgs.escalation.config(0.45);
+        assertThat(layered.frustrationThreshold()).isEqualTo(0.65);
+        assertThat(layered.repeatsBeforeHandoff()).isEqualTo(5);
+        assertThat(layered.failuresBeforeHandoff()).isEqualTo(6);
+
+        // the options' defaults are the configuration's, and the old environment variables keep their names
+        assertThat(parse(Map.of()).escalation.config(0.45)).isEqualTo(EscalationConfig.defaults());
+        assertThat(parse(Map.of("KEEL_AGENT_LEASE_SECONDS", "30", "KEEL_AUDIT_ENTRIES", "500")).escalation.config(0.45))
+                .isEqualTo(EscalationConfig.from(Map.of("KEEL_AGENT_LEASE_SECONDS", "30", "KEEL_AUDIT_ENTRIES", "500"), 0.45));
+
+        assertThatThrownBy(() -> parse(Map.of(), "--frustration-threshold", "1.5").escalation.config(0.45))
+                .hasMessageContaining("--frustration-threshold must be from 0 to 1");
+        Path typo = file("frustration-treshold: 0.5\n");
+        assertThatThrownBy(() -> parse(Map.of(), "--config", typo.toString()))
+                .hasMessageContaining("unknown key 'frustration-treshold'");
+    }
+
+    @Test
     void withNothingGivenTheDefaultsHold() {
         ServeCommand defaults = parse(Map.of());
         assertThat(defaults.port).isEqualTo(8080);
