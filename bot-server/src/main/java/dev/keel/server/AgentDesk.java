@@ -80,7 +80,11 @@ final class AgentDesk {
         existing(conversationId);
         JsonObject message = new JsonObject().put("role", "agent").put("agentName", handoffs.agentName(agentId))
                 .put("text", VisitorText.clean(text)).put("at", now);
-        refuseUnless(handoffs.agentSays(conversationId, agentId, message, clientMessageId, now), "the conversation is not yours");
+        Handoffs.Move sent = handoffs.agentSays(conversationId, agentId, message, clientMessageId, now);
+        refuseUnless(sent, "the conversation is not yours");
+        if (sent.seq() >= 0) {
+            message.put("seq", sent.seq());
+        }
         return new JsonObject().put("message", message);
     }
 

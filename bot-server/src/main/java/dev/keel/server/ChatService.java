@@ -205,7 +205,7 @@ final class ChatService {
         if (recorded.ownerChanged()) {
             return Optional.empty();
         }
-        return Optional.of(recorded.earlier().orElse(reply));
+        return Optional.of(recorded.reply());
     }
 
     /**
@@ -242,7 +242,7 @@ final class ChatService {
                 .put("decision", Decision.HANDOFF.name()).put("reasons", new JsonArray().add(reason)).put("status", status);
         Store.Recorded recorded = store.recordTurn(conversationId, new Store.Turn(customerMessage.getString("clientMessageId"),
                 customerMessage, null, reply, "", null, 0, null), escalation.config().auditEntries());
-        return recorded.earlier().orElse(reply);
+        return recorded.reply();
     }
 
     /**

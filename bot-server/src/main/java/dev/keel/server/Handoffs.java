@@ -72,14 +72,19 @@ final class Handoffs {
             return 'MOVED'
             """;
 
-    /** Appends an agent's message if that agent owns the conversation, and renews the lease. */
+    /**
+     * Appends an agent's message if that agent owns the conversation, and renews the lease. Returns
+     * {@code SENT:<seq>}, or {@code DUPLICATE:seq:<seq>} for a client message id seen before.
+     */
     private static final String AGENT_SAYS = """
             local owner = redis.call('HGET', KEYS[1], 'owner')
             if owner ~= ARGV[2] then return owner or 'NONE' end
-            if redis.call('HSETNX', KEYS[3], ARGV[5], '1') == 0 then return 'DUPLICATE' end
-            redis.call('RPUSH', KEYS[2], ARGV[3])
+            local earlier = redis.call('HGET', KEYS[3], ARGV[5])
+            if earlier then return 'DUPLICATE:' .. earlier end
+            local seq = redis.call('RPUSH', KEYS[2], ARGV[3]) - 1
+            redis.call('HSET', KEYS[3], ARGV[5], 'seq:' .. seq)
             redis.call('ZADD', KEYS[4], ARGV[4], ARGV[1])
-            return 'SENT'
+            return 'SENT:' .. seq
             """;
 
     private final Store store;
@@ -167,8 +172,15 @@ final class Handoffs {
         });
     }
 
-    /** Outcome of an owner change: done, or refused because the conversation has another owner. */
-    record Move(boolean done, String ownerFound) {
+    /**
+     * Outcome of an owner change: done, or refused because the conversation has another owner.
+     *
+     * @param seq the transcript position of the message the step appended, or -1 when it appended none or it is not known
+     */
+    record Move(boolean done, String ownerFound, long seq) {
+        Move(boolean done, String ownerFound) {
+            this(done, ownerFound, -1);
+        }
     }
 
     Move claim(String conversationId, String agentId, JsonObject notice, long now) {
@@ -205,9 +217,17 @@ final class Handoffs {
 
     Move agentSays(String conversationId, String agentId, JsonObject message, String clientMessageId, long now) {
         String key = Store.conversationKey(conversationId);
-        Object result = store.call(j -> j.eval(AGENT_SAYS, List.of(key, key + ":log", key + ":agent-turns", LEASES),
-                List.of(conversationId, owner(agentId), message.encode(), Long.toString(leaseUntil(now)), clientMessageId)));
-        return new Move(result.equals("SENT") || result.equals("DUPLICATE"), result.toString());
+        String result = store.call(j -> j.eval(AGENT_SAYS, List.of(key, key + ":log", key + ":agent-turns", LEASES),
+                List.of(conversationId, owner(agentId), message.encode(), Long.toString(leaseUntil(now)), clientMessageId))).toString();
+        if (result.startsWith("SENT:")) {
+            return new Move(true, result, Long.parseLong(result.substring("SENT:".length())));
+        }
+        if (result.startsWith("DUPLICATE:")) {
+            // message ids stored before positions were kept hold "1" instead of "seq:<n>"
+            String earlier = result.substring("DUPLICATE:".length());
+            return new Move(true, result, earlier.startsWith("seq:") ? Long.parseLong(earlier.substring(4)) : -1);
+        }
+        return new Move(false, result);
     }
 
     /**

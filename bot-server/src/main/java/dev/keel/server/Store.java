@@ -31,15 +31,20 @@ final class Store {
      * (kept for the agent and appended to the audit stream) and, for a hand-off, the queue entry. A
      * client message id seen before stores nothing and returns the earlier reply. A bot message is
      * stored only while the conversation still has the owner the turn was decided for; otherwise
-     * nothing is stored and the marker {@code !owner} comes back.
+     * nothing is stored and the marker {@code !owner} comes back. The stored reply gets the
+     * transcript positions of the two messages, {@code customerSeq} and {@code replySeq} (the reply
+     * JSON is a non-empty object, so the fields are spliced in before its closing brace).
      */
     private static final String RECORD_TURN = """
             local earlier = redis.call('HGET', KEYS[1], ARGV[1])
-            if earlier then return earlier end
-            if ARGV[3] ~= '' and redis.call('HGET', KEYS[3], 'owner') ~= ARGV[8] then return '!owner' end
-            redis.call('HSET', KEYS[1], ARGV[1], ARGV[4])
-            redis.call('RPUSH', KEYS[2], ARGV[2])
-            if ARGV[3] ~= '' then redis.call('RPUSH', KEYS[2], ARGV[3]) end
+            if earlier then return {'EARLIER', earlier} end
+            if ARGV[3] ~= '' and redis.call('HGET', KEYS[3], 'owner') ~= ARGV[8] then return {'!owner'} end
+            local seqs = ',"customerSeq":' .. (redis.call('RPUSH', KEYS[2], ARGV[2]) - 1)
+            if ARGV[3] ~= '' then seqs = seqs .. ',"replySeq":' .. (redis.call('RPUSH', KEYS[2], ARGV[3]) - 1) end
+            local body = string.sub(ARGV[4], 1, -2)
+            if body == '{' then seqs = string.sub(seqs, 2) end
+            local reply = body .. seqs .. '}'
+            redis.call('HSET', KEYS[1], ARGV[1], reply)
             if ARGV[9] ~= '' then
               redis.call('RPUSH', KEYS[6], ARGV[9])
               redis.call('XADD', KEYS[7], 'MAXLEN', '~', ARGV[10], '*', 'event', 'decision', 'conversationId', ARGV[7], 'turn', ARGV[9])
@@ -50,7 +55,7 @@ final class Store {
               redis.call('HDEL', KEYS[5], 'agent', 'disposition')
               redis.call('HSET', KEYS[5], 'ticket', ARGV[5], 'score', ARGV[6], 'state', 'WAITING')
             end
-            return false
+            return {'STORED', reply}
             """;
 
     private final JedisPool pool;
@@ -108,10 +113,18 @@ final class Store {
                 String expectedOwner, JsonObject ticket, double score, JsonObject signals) {
     }
 
-    /** What storing a turn found: an earlier reply for the same client message id, or a change of owner. */
-    record Recorded(Optional<JsonObject> earlier, boolean ownerChanged) {
+    /**
+     * What storing a turn found.
+     *
+     * @param reply        the reply as stored, with {@code customerSeq} and {@code replySeq}; or, when a
+     *                     reply for the same client message id was stored before, that one; null when the owner changed
+     * @param earlier      whether the reply is an earlier one and nothing was stored now
+     * @param ownerChanged whether the conversation changed owner while the turn was decided, so nothing was stored
+     */
+    record Recorded(JsonObject reply, boolean earlier, boolean ownerChanged) {
     }
 
+    @SuppressWarnings("unchecked")
     Recorded recordTurn(String conversationId, Turn turn, int auditEntries) {
         String key = conversationKey(conversationId);
         List<String> keys = List.of(key + ":turns", key + ":log", key, QUEUE, "keel:handoff:" + conversationId,
@@ -120,11 +133,12 @@ final class Store {
                 turn.botMessage() == null ? "" : turn.botMessage().encode(), turn.reply().encode(),
                 turn.ticket() == null ? "" : turn.ticket().encode(), Double.toString(turn.score()), conversationId,
                 turn.expectedOwner(), turn.signals() == null ? "" : turn.signals().encode(), Integer.toString(auditEntries));
-        Object result = call(j -> j.eval(RECORD_TURN, keys, args));
-        if ("!owner".equals(result)) {
-            return new Recorded(Optional.empty(), true);
+        List<Object> result = (List<Object>) call(j -> j.eval(RECORD_TURN, keys, args));
+        String outcome = result.get(0).toString();
+        if (outcome.equals("!owner")) {
+            return new Recorded(null, false, true);
         }
-        return new Recorded(result == null ? Optional.empty() : Optional.of(new JsonObject(result.toString())), false);
+        return new Recorded(new JsonObject(result.get(1).toString()), outcome.equals("EARLIER"), false);
     }
 
     /** The signals of the conversation's bot turns, oldest first. */
@@ -140,9 +154,21 @@ final class Store {
     }
 
     JsonArray transcript(String conversationId) {
-        List<String> messages = call(j -> j.lrange(conversationKey(conversationId) + ":log", 0, -1));
+        return transcriptAfter(conversationId, -1);
+    }
+
+    /**
+     * The transcript's messages after position {@code afterSeq} (-1 for all), oldest first, each with
+     * its {@code seq}: its place in the list, which only ever grows at the end.
+     */
+    JsonArray transcriptAfter(String conversationId, long afterSeq) {
+        long first = Math.max(0, afterSeq + 1);
+        List<String> messages = call(j -> j.lrange(conversationKey(conversationId) + ":log", first, -1));
         JsonArray out = new JsonArray();
-        messages.forEach(m -> out.add(new JsonObject(m)));
+        long seq = first;
+        for (String m : messages) {
+            out.add(new JsonObject(m).put("seq", seq++));
+        }
         return out;
     }
 

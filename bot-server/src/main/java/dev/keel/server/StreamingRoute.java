@@ -154,7 +154,14 @@ final class StreamingRoute {
             pending.append(event("citations", new JsonObject().put("citations", reply.getJsonArray("citations"))));
             pending.append(event("decision", new JsonObject().put("decision", reply.getString("decision"))
                     .put("reasons", reply.getJsonArray("reasons"))));
-            pending.append(event("end", new JsonObject().put("reply", reply)));
+            JsonObject end = new JsonObject().put("reply", reply);
+            // the transcript positions of the turn's messages, for a client that follows the event stream
+            for (String seq : new String[]{"customerSeq", "replySeq"}) {
+                if (reply.containsKey(seq)) {
+                    end.put(seq, reply.getValue(seq));
+                }
+            }
+            pending.append(event("end", end));
             response.end(pending.toString());
             pending.setLength(0);
         }

@@ -71,6 +71,31 @@ class ChatApiTest {
     }
 
     @Test
+    void everyMessageCarriesItsPlaceInTheTranscript() throws Exception {
+        JsonObject conversation = open();
+        String token = conversation.getString("token");
+        JsonObject first = new JsonObject(send("POST", messages(conversation), token,
+                new JsonObject().put("text", "How do I pause my plan?").put("clientMessageId", "s1").encode()).body()).getJsonObject("reply");
+        JsonObject second = new JsonObject(send("POST", messages(conversation), token,
+                new JsonObject().put("text", "And how do I pay my bill?").put("clientMessageId", "s2").encode()).body()).getJsonObject("reply");
+        assertThat(first.getLong("customerSeq")).isEqualTo(0);
+        assertThat(first.getLong("replySeq")).isEqualTo(1);
+        assertThat(second.getLong("customerSeq")).isEqualTo(2);
+        assertThat(second.getLong("replySeq")).isEqualTo(3);
+        // a retry returns the same reply, positions included
+        JsonObject retried = new JsonObject(send("POST", messages(conversation), token,
+                new JsonObject().put("text", "How do I pause my plan?").put("clientMessageId", "s1").encode()).body()).getJsonObject("reply");
+        assertThat(retried).isEqualTo(first);
+
+        io.vertx.core.json.JsonArray transcript = new JsonObject(send("GET", messages(conversation), token, null).body())
+                .getJsonArray("messages");
+        assertThat(transcript).hasSize(4);
+        for (int i = 0; i < transcript.size(); i++) {
+            assertThat(transcript.getJsonObject(i).getLong("seq")).isEqualTo(i);
+        }
+    }
+
+    @Test
     void refusesBadRequestsClearlyAndStoresNothing() throws Exception {
         JsonObject conversation = open();
         String token = conversation.getString("token");

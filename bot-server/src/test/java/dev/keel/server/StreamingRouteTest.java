@@ -144,6 +144,10 @@ class StreamingRouteTest {
         assertThat(reply.getJsonArray("citations").getJsonObject(0).getString("articleId")).isEqualTo("lk-pause-plan");
         assertThat(reply.getString("template")).startsWith("llm-answer@");
         assertThat(storedBotMessage(conversation).getString("text")).isEqualTo(reply.getString("text"));
+        assertThat(storedBotMessage(conversation).getLong("seq")).isEqualTo(1);
+        assertThat(events.get(events.size() - 1).data().getLong("customerSeq")).isEqualTo(0);
+        assertThat(events.get(events.size() - 1).data().getLong("replySeq")).isEqualTo(1);
+        assertThat(reply.getLong("replySeq")).isEqualTo(1);
 
         List<Event> again = stream(conversation, PAUSE, "m1");
         assertThat(again.get(again.size() - 1).data().getJsonObject("reply")).isEqualTo(reply);
