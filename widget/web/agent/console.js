@@ -27,6 +27,11 @@
     CHURN_RISK_LOW: 'Low churn risk',
     CHURN_RISK_UNKNOWN: 'Churn risk unknown'
   };
+  var NO_SCORE = {
+    NO_CUSTOMER: 'No known customer, so no churn score.',
+    NO_RECORD: 'No customer record, so no churn score.',
+    SCORE_UNAVAILABLE: 'The churn score could not be read just now.'
+  };
   var BANDS = { HIGH: 'High risk', MEDIUM: 'Medium risk', LOW: 'Low risk', UNKNOWN: 'Risk unknown' };
 
   var state = {
@@ -591,7 +596,7 @@
       var factors = risk.appendChild(el('ul'));
       card.factors.slice(0, 5).forEach(function (f) { factors.appendChild(el('li', null, f)); });
     }
-    if (card.why) { risk.appendChild(el('p', 'muted', card.why)); }
+    if (card.why && view.identity === 'verified') { risk.appendChild(el('p', 'muted', NO_SCORE[card.why] || card.why)); }
     if (typeof card.monthlyCharges === 'number') {
       risk.appendChild(el('p', 'muted', 'Pays $' + card.monthlyCharges.toFixed(2) + ' a month.'));
     }
