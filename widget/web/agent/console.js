@@ -318,10 +318,10 @@
       c = state.open[id] = { id: id, view: view, messages: [], seqs: {}, unread: 0 };
       state.order.push(id);
       saveOpen();
-      watch(id);
     }
     c.view = view;
     addMessages(c, view.messages || []);
+    watch(id);
     activate(id);
   }
 
@@ -735,7 +735,13 @@
     }
   }
 
-  function watch(id) { sendFrame({ type: 'watch', conversationId: id }); }
+  /** Watches a conversation from the last message shown, so the socket sends what came after it. */
+  function watch(id) {
+    var c = state.open[id];
+    var frame = { type: 'watch', conversationId: id };
+    if (c && c.messages.length) { frame.after = c.messages[c.messages.length - 1].seq; }
+    sendFrame(frame);
+  }
   function unwatch(id) { sendFrame({ type: 'unwatch', conversationId: id }); }
 
   function startPolling() {
