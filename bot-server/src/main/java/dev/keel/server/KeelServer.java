@@ -138,7 +138,7 @@ final class KeelServer implements AutoCloseable {
             resources.add(() -> vertx.close().await());
             vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(store::waitingCount, false)
                     .onSuccess(metrics::handoffsWaiting));
-            AgentApi agents = new AgentApi(vertx, desk, chat, new AgentSuggestions(store, knowledgeBase, templates));
+            AgentApi agents = new AgentApi(vertx, desk, chat, new AgentSuggestions(store, knowledgeBase, templates, llm.drafter()));
             agents.watchLeases();
             HttpApi api = new HttpApi(vertx, chat, store, agents, articles, metrics, security, identity, env.get("KEEL_AGENT_TOKEN"));
             api.auth().ensureFirstAdmin(env);

@@ -44,12 +44,12 @@ class AgentSuggestionsApiTest {
         HttpResponse<String> response = agent("GET", "/conversations/" + c.getString("conversationId") + "/suggestions", running.agentToken());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         JsonObject body = new JsonObject(response.body());
-        assertThat(body.getString("source")).isEqualTo("extractive");
-        assertThat(body.getString("template")).startsWith("reply-answer@");
         assertThat(body.getJsonArray("basedOn").getList()).last().isEqualTo("cancel my account now");
         JsonArray suggestions = body.getJsonArray("suggestions");
         assertThat(suggestions.size()).isBetween(1, AgentSuggestions.MAX_SUGGESTIONS);
         JsonObject first = suggestions.getJsonObject(0);
+        assertThat(first.getString("source")).as("no model configured").isEqualTo("extractive");
+        assertThat(first.getString("template")).startsWith("reply-answer@");
         JsonObject citation = first.getJsonArray("citations").getJsonObject(0);
         assertThat(citation.getString("articleId")).isEqualTo("lk-cancel-service");
         assertThat(first.getString("text")).contains(citation.getString("title")).containsIgnoringCase("cancel");
