@@ -156,7 +156,7 @@ class AgentConsoleBrowserTest {
                 .anyMatch(m -> m.getText().contains("what does my final bill include")));
         assertThat(browser.script("return window.__sameDocument")).as("no reload").isEqualTo("yes");
         assertThat(byId("next-step").getText()).contains("waiting for your reply");
-        browser.script("window.scrollTo(0, 0)");
+        browser.script("window.scrollTo(0, 0); document.getElementById('briefing').scrollTop = 0");
         browser.screenshot("agent-console-chat");
 
         new Select(byId("disposition")).selectByValue("retained");
