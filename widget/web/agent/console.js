@@ -323,6 +323,16 @@
     addMessages(c, view.messages || []);
     watch(id);
     activate(id);
+    awaitSummary(c);
+  }
+
+  /** The model's summary is written in the background; read the briefing again until it is there. */
+  function awaitSummary(c) {
+    if (!c.view.summaryPending || c.summaryTimer) { return; }
+    c.summaryTimer = setTimeout(function () {
+      c.summaryTimer = null;
+      syncConversation(c.id).then(function () { if (state.open[c.id]) { awaitSummary(state.open[c.id]); } });
+    }, 3000);
   }
 
   function activate(id) {
@@ -470,6 +480,7 @@
       }
       var before = latestCustomerSeq(c);
       addMessages(c, messages);
+      awaitSummary(c);
       if (id === state.active) {
         renderBriefing(c.view);
         if (latestCustomerSeq(c) !== before) { loadSuggestions(id); }
@@ -577,6 +588,8 @@
 
   function renderBriefing(view) {
     $('summary').textContent = view.summary || '';
+    $('summary-source').textContent = view.summarySource === 'model' ? 'Summary written by the language model.'
+      : view.summaryPending ? 'A fuller summary is being written…' : '';
 
     var risk = $('risk');
     clear(risk);

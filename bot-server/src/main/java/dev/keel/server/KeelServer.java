@@ -133,7 +133,9 @@ final class KeelServer implements AutoCloseable {
             ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
                     new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value), llm.answerer(),
                     security.conversationTokenTtl());
-            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value), escalation);
+            HandoffSummaries summaries = new HandoffSummaries(llm.drafter(), templates);
+            resources.add(summaries);
+            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value, summaries), escalation);
             Vertx vertx = metrics.newVertx();
             resources.add(() -> vertx.close().await());
             vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(store::waitingCount, false)

@@ -16,6 +16,8 @@ public final class Llm implements AutoCloseable {
 
     /** The agents' suggested-reply template; its placeholders are {@code passages} and {@code transcript}. */
     public static final String SUGGESTED_REPLY = "agent-suggested-reply";
+    /** The hand-off summary template; its placeholders are {@code reasons} and {@code transcript}. */
+    public static final String HANDOFF_SUMMARY = "agent-handoff-summary";
 
     private final Answerer answerer;
     private final Drafter drafter;
@@ -43,7 +45,8 @@ public final class Llm implements AutoCloseable {
         LOG.info("answers by {} model {} at {}", settings.provider(), settings.model(), settings.baseUrl());
         String systemPrompt = templates.render(PromptBuilder.SYSTEM, Map.of("canary", canary));
         Drafter drafter = new LlmDrafter(client, settings, systemPrompt, new ReplyGuard.Secrets(canary, systemPrompt + "\n"
-                + templates.render(SUGGESTED_REPLY, Map.of("passages", "", "transcript", ""))));
+                + templates.render(SUGGESTED_REPLY, Map.of("passages", "", "transcript", ""))),
+                new ReplyGuard.Secrets(canary, templates.render(HANDOFF_SUMMARY, Map.of("reasons", "", "transcript", ""))));
         return new Llm(new LlmAnswerer(client, templates, settings, metrics, canary), drafter, metrics, () -> {
             client.close();
             upstream.close();

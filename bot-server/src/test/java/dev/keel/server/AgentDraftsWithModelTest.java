@@ -30,13 +30,15 @@ import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * Suggested replies with a language model behind WireMock: the model's draft, from the
- * agent-suggested-reply template, comes first when it passes the bot's checks, and the quotes from
- * the articles stay when it does not or when the model is down.
+ * What the language model drafts for agents, with the model behind WireMock: a suggested reply from
+ * the agent-suggested-reply template comes first when it passes the bot's checks, and the quotes
+ * from the articles stay when it does not or when the model is down; the briefing's summary comes
+ * from the agent-handoff-summary template once written, cleaned of HTML.
  */
-class AgentSuggestionsWithModelTest {
+class AgentDraftsWithModelTest {
     private static final String CHAT = "/v1/chat/completions";
     private static final String DRAFT_PROMPT = "Draft the next reply a support agent could send";
+    private static final String SUMMARY_PROMPT = "Summarise this support conversation";
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     private static final String AGENT_TOKEN = UUID.randomUUID().toString();
     private static WireMockServer wire;
@@ -115,6 +117,39 @@ class AgentSuggestionsWithModelTest {
         assertThat(suggestions.getJsonObject(0).getString("source")).isEqualTo("extractive");
         assertThat(suggestions.getJsonObject(0).getJsonArray("citations").getJsonObject(0).getString("articleId"))
                 .isEqualTo("lk-cancel-service");
+    }
+
+    @Test
+    void theBriefingSummaryIsTheModelsOnceWrittenWithoutHtml() throws Exception {
+        wire.stubFor(post(urlPathEqualTo(CHAT)).atPriority(1).withRequestBody(containing(SUMMARY_PROMPT)).willReturn(whole(
+                "The customer wants to cancel their service. <img src=x onerror=alert(document.domain)>The bot quoted the cancellation"
+                        + " article; they then asked for a person.")));
+        JsonObject c = open();
+        say(c, "How do I cancel my service?");
+        say(c, "I want to talk to a person");
+        String view = "/api/v1/agent/conversations/" + c.getString("conversationId");
+
+        JsonObject first = new JsonObject(send("GET", view, AGENT_TOKEN, null).body());
+        assertThat(first.getString("summarySource")).as("no wait for the model").isEqualTo("signals");
+        assertThat(first.getBoolean("summaryPending")).isTrue();
+        assertThat(first.getString("summary")).contains("How do I cancel my service?");
+
+        JsonObject written = first;
+        for (int i = 0; i < 100 && !"model".equals(written.getString("summarySource")); i++) {
+            Thread.sleep(100);
+            written = new JsonObject(send("GET", view, AGENT_TOKEN, null).body());
+        }
+        assertThat(written.getString("summarySource")).isEqualTo("model");
+        assertThat(written.getBoolean("summaryPending")).isFalse();
+        assertThat(written.getString("summary")).startsWith("The customer wants to cancel their service.")
+                .contains("asked for a person").doesNotContain("<img").doesNotContain("onerror");
+
+        List<LoggedRequest> prompts = wire.findAll(postRequestedFor(urlPathEqualTo(CHAT)).withRequestBody(containing(SUMMARY_PROMPT)));
+        assertThat(prompts).as("written once").hasSize(1);
+        JsonArray messages = new JsonObject(prompts.get(0).getBodyAsString()).getJsonArray("messages");
+        assertThat(messages).as("the template alone, not the bot's system prompt").hasSize(1);
+        assertThat(messages.getJsonObject(0).getString("content")).contains("Reasons for the hand-over: INTENT_HUMAN")
+                .contains("Customer: How do I cancel my service?").contains("Customer: I want to talk to a person");
     }
 
     private static void draftReplies(String text) {
