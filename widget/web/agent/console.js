@@ -196,6 +196,23 @@
   }
 
   $('presence').addEventListener('click', function () { setOnline(!state.online); });
+
+  // closing the page signs the agent off at once rather than when the heartbeat runs out
+  // (a reload goes online again, since the choice is kept for the tab)
+  window.addEventListener('pagehide', function () {
+    if (!state.online || !state.csrf) { return; }
+    fetch(API + '/agent/presence', {
+      method: 'POST',
+      keepalive: true,
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': state.csrf },
+      body: JSON.stringify({ online: false })
+    }).catch(function () { });
+  });
+  // a page brought back from the browser's back-forward cache was signed off when it was hidden
+  window.addEventListener('pageshow', function (e) {
+    if (e.persisted && state.online && state.me) { heartbeat(); }
+  });
   $('capacity').addEventListener('change', function () { if (state.online) { heartbeat(); } });
 
   function renderTransferTargets() {

@@ -169,10 +169,26 @@ class AgentConsoleBrowserTest {
         assertThat(last.get("role").asText()).isEqualTo("system");
         assertThat(last.get("kind").asText()).isEqualTo("resolved");
         assertThat(browser.script("return typeof window.__pwn")).isEqualTo("undefined");
+        assertThat(browser.requestedUrls().stream().filter(u -> u.startsWith("http") || u.startsWith("ws")))
+                .as("nothing from other hosts").isNotEmpty().allMatch(u -> u.startsWith(base() + "/"));
     }
 
     @Test
     @Order(2)
+    void theConsoleIsServedUnderTheStrictPolicyWithNoInlineScript() throws Exception {
+        HttpResponse<String> page = keel.get("/agent/", null);
+        assertThat(page.statusCode()).isEqualTo(200);
+        String policy = page.headers().firstValue("Content-Security-Policy").orElseThrow();
+        assertThat(policy).contains("script-src 'self'").contains("frame-ancestors 'none'").contains("connect-src 'self'")
+                .doesNotContain("unsafe-eval").doesNotContain("script-src 'self' 'unsafe-inline'");
+        assertThat(page.headers().firstValue("X-Frame-Options")).hasValue("DENY");
+        assertThat(page.body()).doesNotContainPattern("<script(?![^>]*\\ssrc=)").doesNotContainPattern("\\son[a-z]+=")
+                .doesNotContain("http://").doesNotContain("https://");
+        assertThat(keel.get("/agent", null).statusCode()).as("the bare path leads to the console").isIn(200, 301, 302);
+    }
+
+    @Test
+    @Order(3)
     void aCrossSiteFormCannotActForTheSignedInAgent() throws Exception {
         JsonNode visitor = keel.open(null);
         keel.say(visitor, "I want to talk to a person", UUID.randomUUID().toString());
