@@ -239,6 +239,9 @@
     var now = Date.now();
     state.queue = items.slice().sort(function (a, b) { return (a.position || 0) - (b.position || 0); });
     var list = $('queue');
+    // the list is rebuilt on every update: a keyboard user's place in it must survive that
+    var focused = list.contains(document.activeElement) ? document.activeElement.closest('li.ticket') : null;
+    var focusedId = focused ? focused.dataset.conversationId : null;
     clear(list);
     state.queue.forEach(function (t, i) {
       var band = BANDS[t.riskBand] ? t.riskBand : 'UNKNOWN';
@@ -276,6 +279,11 @@
     });
     $('queue-count').textContent = state.queue.length ? '(' + state.queue.length + ')' : '';
     $('queue-empty').hidden = state.queue.length > 0;
+    if (focusedId) {
+      var same = Array.prototype.filter.call(list.children, function (li) { return li.dataset.conversationId === focusedId; })[0];
+      var again = (same && same.querySelector('button.claim')) || list.querySelector('button.claim');
+      if (again) { again.focus(); }
+    }
     tickWaits();
     nextStep();
   }
@@ -335,6 +343,8 @@
       c = state.open[id] = { id: id, view: view, messages: [], seqs: {}, unread: 0 };
       state.order.push(id);
       saveOpen();
+      // the outcome chosen for the last conversation is no guess for this one
+      $('disposition').value = 'resolved';
     }
     c.view = view;
     addMessages(c, view.messages || []);
