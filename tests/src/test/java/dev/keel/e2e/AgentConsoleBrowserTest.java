@@ -33,11 +33,13 @@ import java.util.UUID;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The agent console in a real browser against the packaged server: an agent signs in, goes online,
- * sees a hand-off arrive in the queue, claims it, answers with a suggested reply and resolves it,
- * while the customer talks through the REST chat API. Visitor HTML never runs in the console
- * (CASES BUG-01), an unverified visitor is marked so (BUG-02), and a cross-site form cannot act for
- * the signed-in agent.
+ * The agent console in a real browser against the packaged server, with a scripted language model:
+ * an agent signs in, goes online, sees hand-offs arrive in the queue in priority order, claims,
+ * answers (with a suggested reply, and by keyboard alone), transfers, hands back and resolves,
+ * while customers talk through the REST chat API. Markup from a visitor (CASES BUG-01), from the
+ * model and from an article never runs in the console, an unverified visitor is marked so
+ * (BUG-02), nothing is fetched from other hosts, and a cross-site form cannot act for the
+ * signed-in agent.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AgentConsoleBrowserTest {
@@ -363,7 +365,10 @@ class AgentConsoleBrowserTest {
         try {
             browser.open(base() + "/agent/");
             browser.await("still signed in", WAIT, () -> visible("console"));
+            browser.await("back online after the reload", WAIT, () -> "true".equals(byId("presence").getAttribute("aria-pressed")));
+            browser.await("the heartbeat after the reload", WAIT, () -> agentsOnline().contains("\"" + AGENT + "\""));
             browser.open("http://localhost:" + site.getAddress().getPort() + "/");
+            browser.await("leaving the console signs the agent off", WAIT, () -> !agentsOnline().contains("\"" + AGENT + "\""));
             browser.driver().findElement(By.id("go")).click();
             browser.await("Keel answers the forged post", WAIT, () -> browser.driver().getPageSource().contains("\"error\""));
             assertThat(browser.driver().findElement(By.tagName("body")).getText()).containsAnyOf("not_signed_in", "csrf_token_invalid");
