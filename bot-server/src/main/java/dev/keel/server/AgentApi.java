@@ -25,10 +25,13 @@ final class AgentApi {
     private final Vertx vertx;
     private final AgentDesk desk;
     private final ChatService chat;
-    AgentApi(Vertx vertx, AgentDesk desk, ChatService chat) {
+    private final AgentSuggestions suggestions;
+
+    AgentApi(Vertx vertx, AgentDesk desk, ChatService chat, AgentSuggestions suggestions) {
         this.vertx = vertx;
         this.desk = desk;
         this.chat = chat;
+        this.suggestions = suggestions;
     }
 
     /** Registers the routes; those under {@code /api/v1/agent/} are already behind the agent role guard. */
@@ -57,6 +60,7 @@ final class AgentApi {
             agent(ctx, (agent, now) -> desk.heartbeat(agent, name, capacity, online, now));
         });
         router.get("/api/v1/agent/conversations/:id").handler(ctx -> onConversation(ctx, (agent, id, now) -> desk.view(agent, id, now)));
+        router.get("/api/v1/agent/conversations/:id/suggestions").handler(ctx -> onConversation(ctx, (agent, id, now) -> suggestions.suggest(id)));
         router.post("/api/v1/agent/conversations/:id/claim").handler(ctx -> onConversation(ctx, (agent, id, now) -> desk.claim(agent, id, now)));
         router.post("/api/v1/agent/conversations/:id/lease").handler(ctx -> onConversation(ctx, (agent, id, now) -> desk.renew(agent, id, now)));
         router.post("/api/v1/agent/conversations/:id/handback").handler(ctx -> onConversation(ctx, (agent, id, now) -> desk.handBack(agent, id, now)));

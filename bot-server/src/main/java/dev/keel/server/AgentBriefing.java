@@ -29,17 +29,20 @@ final class AgentBriefing {
     private final Store store;
     private final ChurnScores churn;
     private final CustomerValue value;
+    private final HandoffSummaries summaries;
     /** The playbooks in force, read at each briefing: an admin may change them while Keel runs. */
     private final Supplier<JsonArray> playbooks;
 
-    AgentBriefing(Store store, ChurnScores churn, CustomerValue value) {
-        this(store, churn, value, bundledPlaybooks()::copy);
-    }
-
-    AgentBriefing(Store store, ChurnScores churn, CustomerValue value, Supplier<JsonArray> playbooks) {
+    /**
+     * @param summaries the language model's summaries, used in place of the one from the signals once written
+     * @param playbooks the playbooks in force
+     */
+    AgentBriefing(Store store, ChurnScores churn, CustomerValue value, HandoffSummaries summaries,
+                  Supplier<JsonArray> playbooks) {
         this.store = store;
         this.churn = churn;
         this.value = value;
+        this.summaries = summaries;
         this.playbooks = playbooks;
     }
 
@@ -49,8 +52,11 @@ final class AgentBriefing {
         JsonObject risk = churn.lookup(customerId);
         OptionalDouble monthly = value.monthlyCharges(customerId);
         String intent = latestIntent(turns);
+        HandoffSummaries.Lookup drafted = summaries.lookup(conversationId, turns, () -> store.transcript(conversationId));
         return new JsonObject().put("conversationId", conversationId).put("customerId", customerId)
-                .put("summary", summary(turns))
+                .put("summary", drafted.summary().orElseGet(() -> summary(turns)))
+                .put("summarySource", drafted.summary().isPresent() ? "model" : "signals")
+                .put("summaryPending", drafted.pending())
                 .put("botTried", botTried(turns))
                 .put("riskCard", riskCard(risk, monthly, now))
                 .put("playbook", playbook(ChurnScores.band(risk).name(), intent, monthly));

@@ -131,6 +131,7 @@ final class AgentDesk {
         Map<String, String> conversation = existing(conversationId);
         return briefing.brief(conversationId, conversation, now)
                 .put("owner", conversation.get("owner")).put("yours", Handoffs.owner(agentId).equals(conversation.get("owner")))
+                .put("identity", conversation.getOrDefault("identity", "unverified"))
                 .put("messages", store.transcript(conversationId));
     }
 

@@ -145,8 +145,10 @@ final class KeelServer implements AutoCloseable {
             ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
                     new EscalationPolicy(tuned::config), IntentClassifier.bundled(), handoffs, notices, value, webhooks),
                     llm.answerer(), security.conversationTokenTtl());
-            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat, new AgentBriefing(store, churn, value, tuned::playbooks),
-                    escalation, webhooks, metrics);
+            HandoffSummaries summaries = new HandoffSummaries(llm.drafter(), templates);
+            resources.add(summaries);
+            AgentDesk desk = new AgentDesk(store, handoffs, notices, chat,
+                    new AgentBriefing(store, churn, value, summaries, tuned::playbooks), escalation, webhooks, metrics);
             vertx.setPeriodic(QUEUE_SAMPLE_MILLIS, timer -> vertx.executeBlocking(() -> {
                 long now = System.currentTimeMillis();
                 metrics.handoffsWaiting(store.waitingCount());
@@ -155,7 +157,7 @@ final class KeelServer implements AutoCloseable {
                 return null;
             }, false));
             resources.add(ChangeBus.start(vertx, URI.create(redisUrl)));
-            AgentApi agents = new AgentApi(vertx, desk, chat);
+            AgentApi agents = new AgentApi(vertx, desk, chat, new AgentSuggestions(store, knowledgeBase, templates, llm.drafter()));
             agents.watchLeases();
             LiveConnections live = new LiveConnections();
             RealTime realTime = new RealTime(new CustomerEvents(vertx, chat, store, live),

@@ -5,6 +5,7 @@ import org.slf4j.LoggerFactory;
 
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.Map;
 
 /**
  * The answerer Keel runs with, chosen by {@link LlmSettings}: extractive without a model, the
@@ -13,12 +14,19 @@ import java.util.HexFormat;
 public final class Llm implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Llm.class);
 
+    /** The agents' suggested-reply template; its placeholders are {@code passages} and {@code transcript}. */
+    public static final String SUGGESTED_REPLY = "agent-suggested-reply";
+    /** The hand-off summary template; its placeholders are {@code reasons} and {@code transcript}. */
+    public static final String HANDOFF_SUMMARY = "agent-handoff-summary";
+
     private final Answerer answerer;
+    private final Drafter drafter;
     private final LlmMetrics metrics;
     private final AutoCloseable resources;
 
-    private Llm(Answerer answerer, LlmMetrics metrics, AutoCloseable resources) {
+    private Llm(Answerer answerer, Drafter drafter, LlmMetrics metrics, AutoCloseable resources) {
         this.answerer = answerer;
+        this.drafter = drafter;
         this.metrics = metrics;
         this.resources = resources;
     }
@@ -26,7 +34,7 @@ public final class Llm implements AutoCloseable {
     public static Llm start(LlmSettings settings, PromptTemplates templates) {
         LlmMetrics metrics = new LlmMetrics();
         if (!settings.enabled()) {
-            return new Llm(new ExtractiveAnswerer(templates), metrics, () -> { });
+            return new Llm(new ExtractiveAnswerer(templates), Drafter.NONE, metrics, () -> { });
         }
         Upstream upstream = new Upstream(settings);
         CircuitBreaker breaker = new CircuitBreaker(settings.breakerFailures(), settings.breakerOpenFor(), System::nanoTime);
@@ -35,7 +43,11 @@ public final class Llm implements AutoCloseable {
         new SecureRandom().nextBytes(secret);
         String canary = "CANARY-" + HexFormat.of().formatHex(secret);
         LOG.info("answers by {} model {} at {}", settings.provider(), settings.model(), settings.baseUrl());
-        return new Llm(new LlmAnswerer(client, templates, settings, metrics, canary), metrics, () -> {
+        String systemPrompt = templates.render(PromptBuilder.SYSTEM, Map.of("canary", canary));
+        Drafter drafter = new LlmDrafter(client, settings, systemPrompt, new ReplyGuard.Secrets(canary, systemPrompt + "\n"
+                + templates.render(SUGGESTED_REPLY, Map.of("passages", "", "transcript", ""))),
+                new ReplyGuard.Secrets(canary, templates.render(HANDOFF_SUMMARY, Map.of("reasons", "", "transcript", ""))));
+        return new Llm(new LlmAnswerer(client, templates, settings, metrics, canary), drafter, metrics, () -> {
             client.close();
             upstream.close();
         });
@@ -43,6 +55,11 @@ public final class Llm implements AutoCloseable {
 
     public Answerer answerer() {
         return answerer;
+    }
+
+    /** Drafts for agents: through the model when there is one, none otherwise. */
+    public Drafter drafter() {
+        return drafter;
     }
 
     public LlmMetrics metrics() {
