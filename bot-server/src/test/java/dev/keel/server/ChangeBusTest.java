@@ -31,13 +31,15 @@ class ChangeBusTest {
         redis.start();
         Vertx vertx = Vertx.vertx();
         URI url = URI.create("redis://127.0.0.1:" + port);
+        String id = UUID.randomUUID().toString();
+        BlockingQueue<JsonObject> heard = new LinkedBlockingQueue<>();
+        // listening before the bus starts, so that its first "read again" is not missed
+        vertx.eventBus().<JsonObject>localConsumer(ChangeBus.CONVERSATION + id, m -> heard.add(m.body())).completion().await();
+        vertx.eventBus().<JsonObject>localConsumer(ChangeBus.QUEUE, m -> heard.add(m.body())).completion().await();
+        vertx.eventBus().<JsonObject>localConsumer(ChangeBus.RESYNC, m -> heard.add(new JsonObject().put("kind", "resync")))
+                .completion().await();
         try (JedisPool pool = new JedisPool(KeelServer.poolConfig(), url, 2000); ChangeBus bus = ChangeBus.start(vertx, url)) {
             Store store = new Store(pool);
-            String id = UUID.randomUUID().toString();
-            BlockingQueue<JsonObject> heard = new LinkedBlockingQueue<>();
-            vertx.eventBus().<JsonObject>localConsumer(ChangeBus.CONVERSATION + id, m -> heard.add(m.body()));
-            vertx.eventBus().<JsonObject>localConsumer(ChangeBus.QUEUE, m -> heard.add(m.body()));
-            vertx.eventBus().<JsonObject>localConsumer(ChangeBus.RESYNC, m -> heard.add(new JsonObject().put("kind", "resync")));
             assertThat(heard.poll(30, TimeUnit.SECONDS).getString("kind")).isEqualTo("resync");
 
             store.announce(ChangeBus.conversationChanged(id));
