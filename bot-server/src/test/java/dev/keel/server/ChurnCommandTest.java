@@ -87,6 +87,20 @@ class ChurnCommandTest {
     }
 
     @Test
+    void scoreIntoARedisThatIsNotThereExitsOneClaimingNothingWritten() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Run run = keel("churn", "score", "--model", model.toString(), "--data", SUBSCRIBERS.toString(), "--redis",
+                "redis://127.0.0.1:" + port);
+        assertThat(run.code()).isEqualTo(1);
+        assertThat(run.json().path("written").asInt()).isZero();
+        assertThat(run.json().path("complete").asBoolean()).isFalse();
+        assertThat(run.json().path("error").asText()).contains("after 0 of 600");
+    }
+
+    @Test
     void badInputIsOneClearLineNamingTheProblem(@TempDir Path dir) throws Exception {
         Run type = keel("churn", "train", "--data", SUBSCRIBERS.toString(), "--id", "subscriber_ref", "--label",
                 "cancelled", "--positive", "true", "--out", dir.resolve("m").toString(), "--type", "region=text");
