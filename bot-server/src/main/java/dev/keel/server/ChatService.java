@@ -154,11 +154,13 @@ final class ChatService {
         JsonObject risk = churn.lookup(customerId);
         RiskBand band = ChurnScores.band(risk);
         TurnHistory history = new TurnHistory(store.signals(conversationId));
+        boolean signInNeeded = !"verified".equals(identity) && AccountQuestion.isAccountSpecific(text);
         EscalationPolicy.Signals signals = new EscalationPolicy.Signals(intent.intent(), band, found.answerability(),
                 found.queryTerms() > 0, Frustration.ofConversation(history.frustrationTexts(), text),
-                history.repeatsOf(text), history.failuresInARow());
+                history.repeatsOf(text), history.failuresInARow(), signInNeeded);
         EscalationPolicy.Outcome outcome = policy.decide(signals);
-        boolean answerable = !found.isEmpty() && policy.covers(found.answerability());
+        boolean signIn = outcome.reasons().contains(EscalationPolicy.ACCOUNT_NEEDS_SIGN_IN);
+        boolean answerable = !signIn && !found.isEmpty() && policy.covers(found.answerability());
         List<SearchHit> cited = answerable ? found.hits() : List.of();
 
         JsonObject ticket = null;
@@ -172,6 +174,8 @@ final class ChatService {
                     .put("identity", identity)
                     .put("reasons", new JsonArray(outcome.reasons())).put("risk", risk)
                     .put("monthlyCharges", value.isPresent() ? value.getAsDouble() : null).put("createdAt", now);
+        } else if (signIn) {
+            reply = reply(templates.render("reply-sign-in"), cited, outcome.decision(), outcome.reasons(), "reply-sign-in");
         } else if (!answerable) {
             String template = outcome.reasons().contains("NOTHING_TO_SEARCH") ? "reply-rephrase"
                     : outcome.reasons().contains("OFF_TOPIC") ? "reply-off-topic" : "reply-not-covered";
