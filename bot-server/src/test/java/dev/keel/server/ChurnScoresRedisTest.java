@@ -12,6 +12,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.args.ClientType;
+import redis.clients.jedis.params.ClientKillParams;
 import redis.embedded.RedisServer;
 
 import java.io.IOException;
@@ -20,12 +22,16 @@ import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -201,6 +207,51 @@ class ChurnScoresRedisTest {
                     .put("factors", new io.vertx.core.json.JsonArray()).put("scoredAt", 1).encode());
             assertThat(scores.lookup("S3-0007").getLong("scoredAt")).isGreaterThan(1L);
             assertThat(j.get(key)).startsWith("1|");
+        }
+    }
+
+    /**
+     * Redis's own count of the commands it ran since a reset, by name (CONFIG RESETSTAT, which starts the count, and
+     * INFO, which reads it, left out).
+     */
+    private Map<String, Long> commandsRunAfter(Runnable work) {
+        try (Jedis j = jedis()) {
+            j.configResetStat();
+            work.run();
+            Map<String, Long> calls = new TreeMap<>();
+            for (String line : j.info("commandstats").split("\\R")) {
+                Matcher m = Pattern.compile("^cmdstat_([^:]+):calls=(\\d+)").matcher(line);
+                if (m.find() && !m.group(1).startsWith("config") && !m.group(1).equals("info")) {
+                    calls.put(m.group(1), Long.parseLong(m.group(2)));
+                }
+            }
+            return calls;
+        }
+    }
+
+    @Test
+    void readingACachedScoreAtChatTimeIsOneGetAndNothingElse() {
+        assertThat(scores.scoreAll()).isEqualTo(table.size());
+        scores.lookup("S4-0002");
+        Map<String, Long> calls = commandsRunAfter(() ->
+                assertThat(scores.lookup("S4-0002").getString("band")).isIn("LOW", "MEDIUM", "HIGH"));
+        // one GET: no PING to check the pooled connection first, no read of the customer's record
+        assertThat(calls).containsExactly(Map.entry("get", 1L));
+    }
+
+    @Test
+    void aConnectionIdleForLongIsCheckedBeforeUseAndABrokenOneReplaced() throws Exception {
+        try (JedisPool checkingAlways = RedisPool.open("redis://127.0.0.1:" + port, Duration.ZERO)) {
+            ChurnScores checked = new ChurnScores(new Store(checkingAlways), table, model, 3600);
+            checked.lookup("S4-0003");
+            assertThat(commandsRunAfter(() -> checked.lookup("S4-0003"))).containsExactly(
+                    Map.entry("get", 1L), Map.entry("ping", 1L));
+            // the pooled connection dies (as with a restarted Redis): the check finds it and a fresh one serves
+            try (Jedis j = jedis()) {
+                j.clientKill(new ClientKillParams().type(ClientType.NORMAL).skipMe(ClientKillParams.SkipMe.YES));
+            }
+            assertThat(checked.lookup("S4-0003").getString("band")).isIn("LOW", "MEDIUM", "HIGH");
+            assertThat(checkingAlways.getNumActive()).isZero();
         }
     }
 
