@@ -29,17 +29,19 @@ import java.util.regex.Pattern;
 /**
  * {@code keel churn bench}: batch scoring into Redis and chat-time lookups, measured against a running Redis.
  *
- * <p>Scores {@code --customers} synthetic customers (the table's rows over and over, with ids {@code bench-N}) three
+ * <p>Scores {@code --customers} synthetic customers (the table's rows over and over, with ids {@code bench-TAG-N}) three
  * ways, after a warm-up: the model alone (all customers scored into memory, in parallel), the writes alone (those
  * scores written through {@link BatchScoring}), and end to end (scoring and writing together, as {@code churn score}
  * and the server's start-up do). Then it runs {@code redis-benchmark -P 16 -t set} with the same count on the same
- * Redis when it is on the PATH, and times {@code --lookups} chat-time lookups of random bench customers (one GET
- * each). The bench keys are removed at the end.
+ * Redis when it is on the PATH, printed beside Keel's rates with their ratio, and times {@code --lookups} chat-time
+ * lookups of random bench customers (one GET each). The bench keys, and redis-benchmark's one key when it was not
+ * there before, are removed at the end, also when the bench fails part-way.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark batch scoring into Redis (beside redis-benchmark) and score lookups; prints JSON.")
 final class ChurnBenchCommand implements Callable<Integer> {
-    private static final String PREFIX = "bench-";
+    /** redis-benchmark's SET writes this one key when it is given no key space ({@code -r}). */
+    private static final String REDIS_BENCHMARK_KEY = "key:__rand_int__";
     private static final Pattern RPS = Pattern.compile("SET: ([0-9.]+) requests per second");
 
     @CommandLine.Spec
@@ -68,6 +70,12 @@ final class ChurnBenchCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "Customers per pipeline (default: the server's).")
     Integer batch;
 
+    /**
+     * The bench customers' ids start with this, a tag of its own for each run, so that its keys
+     * ({@code keel:churn:bench-TAG-N}) meet no real customer's nor another run's, and are all removed afterwards.
+     */
+    private final String prefix = "bench-" + Long.toString(System.nanoTime() & 0xfffff, 36) + "-";
+
     @Override
     public Integer call() throws Exception {
         return ChurnCommand.run(spec, () -> {
@@ -82,18 +90,28 @@ final class ChurnBenchCommand implements Callable<Integer> {
             int batchSize = batch != null ? batch : ChurnScores.BATCH;
             report.put("workers", threads);
             report.put("batch", batchSize);
+            report.put("keyPrefix", ScoreCache.scoreKey(prefix));
             try (JedisPool pool = ChurnCommand.pool(redisUrl)) {
                 Store store = new Store(pool);
-                ScoreCache cache = new ScoreCache(store, model, Duration.ofHours(1).toSeconds());
-                report.putAll(batchScoring(model, rows, cache, batchSize, threads));
-                redisBenchmark(URI.create(redisUrl)).ifPresent(rps -> {
-                    report.put("redisBenchmarkSetP16PerSecond", rps);
-                    report.put("keelWriteRateVsRedisBenchmark", (double) report.get("writesPerSecond") / rps);
-                    report.put("keelEndToEndVsRedisBenchmark", (double) report.get("endToEndPerSecond") / rps);
-                });
-                ChurnScores scores = new ChurnScores(store, table, model, Duration.ofHours(1).toSeconds());
-                report.put("lookupMicros", lookupLatency(scores));
-                removeBenchKeys(store);
+                boolean benchmarkKeyWasThere = store.call(j -> j.exists(REDIS_BENCHMARK_KEY));
+                try {
+                    ScoreCache cache = new ScoreCache(store, model, Duration.ofHours(1).toSeconds());
+                    report.putAll(batchScoring(model, rows, cache, batchSize, threads));
+                    List<String> command = redisBenchmarkCommand(URI.create(redisUrl));
+                    redisBenchmark(command).ifPresent(rps -> {
+                        report.put("redisBenchmark", String.join(" ", command));
+                        report.put("redisBenchmarkSetPerSecond", rps);
+                        report.put("keelWriteRateVsRedisBenchmark", (double) report.get("writesPerSecond") / rps);
+                        report.put("keelEndToEndVsRedisBenchmark", (double) report.get("endToEndPerSecond") / rps);
+                    });
+                    ChurnScores scores = new ChurnScores(store, table, model, Duration.ofHours(1).toSeconds());
+                    report.put("lookupMicros", lookupLatency(scores));
+                } finally {
+                    removeBenchKeys(store);
+                    if (!benchmarkKeyWasThere) {
+                        store.call(j -> j.unlink(REDIS_BENCHMARK_KEY));
+                    }
+                }
             }
             ChurnCommand.print(spec, report);
             return 0;
@@ -108,7 +126,7 @@ final class ChurnBenchCommand implements Callable<Integer> {
             List<String> ids = new ArrayList<>(to - from);
             List<String> values = new ArrayList<>(to - from);
             for (int i = from; i < to; i++) {
-                ids.add(PREFIX + i);
+                ids.add(prefix + i);
                 values.add(cache.encode(model.scoreCoded(rows.get(i % rows.size())), now));
             }
             return new BatchScoring.Batch(ids, values);
@@ -145,11 +163,16 @@ final class ChurnBenchCommand implements Callable<Integer> {
         return out;
     }
 
-    /** {@code redis-benchmark -P 16 -t set -n customers} against the same Redis, when the tool is installed. */
-    private java.util.Optional<Double> redisBenchmark(URI redis) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("redis-benchmark", "-h", redis.getHost(), "-p",
+    /** {@code redis-benchmark -P 16 -t set -n customers} against the same Redis. */
+    private List<String> redisBenchmarkCommand(URI redis) {
+        return List.of("redis-benchmark", "-h", redis.getHost(), "-p",
                 Integer.toString(redis.getPort() > 0 ? redis.getPort() : 6379), "-P", "16", "-t", "set", "-n",
-                Integer.toString(customers), "-q").redirectErrorStream(true);
+                Integer.toString(customers), "-q");
+    }
+
+    /** The SET rate redis-benchmark reports, when the tool is installed. */
+    private java.util.Optional<Double> redisBenchmark(List<String> command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         Process process;
         try {
             process = pb.start();
@@ -173,7 +196,7 @@ final class ChurnBenchCommand implements Callable<Integer> {
         Random random = new Random(1);
         long[] nanos = new long[lookups];
         for (int i = 0; i < lookups; i++) {
-            String id = PREFIX + random.nextInt(customers);
+            String id = prefix + random.nextInt(customers);
             long t0 = System.nanoTime();
             scores.lookup(id);
             nanos[i] = System.nanoTime() - t0;
@@ -194,7 +217,7 @@ final class ChurnBenchCommand implements Callable<Integer> {
             store.call(j -> {
                 Pipeline pipeline = j.pipelined();
                 for (int i = first; i < end; i++) {
-                    pipeline.unlink(ScoreCache.scoreKey(PREFIX + i));
+                    pipeline.unlink(ScoreCache.scoreKey(prefix + i));
                 }
                 pipeline.sync();
                 return null;
