@@ -160,24 +160,27 @@ final class ChatService {
 
     /** What the bot makes of one message: what retrieval found, the signals and the policy's outcome. */
     private record Deliberation(SearchResult found, IntentClassifier.Reading intent, JsonObject risk, RiskBand band,
-                                EscalationPolicy.Signals signals, EscalationPolicy.Outcome outcome, boolean answerable) {
+                                EscalationPolicy.Signals signals, EscalationPolicy.Outcome outcome, boolean signIn,
+                                boolean answerable) {
         List<SearchHit> cited() {
             return answerable ? found.hits() : List.of();
         }
     }
 
-    private Deliberation deliberate(String text, String customerId, TurnHistory history) {
+    private Deliberation deliberate(String text, String customerId, String identity, TurnHistory history) {
         EscalationPolicy policy = escalation.policy();
         SearchResult found = kb.search(text, CITED_ARTICLES);
         IntentClassifier.Reading intent = escalation.intents().read(text);
         JsonObject risk = churn.lookup(customerId);
         RiskBand band = ChurnScores.band(risk);
+        boolean signInNeeded = !"verified".equals(identity) && AccountQuestion.isAccountSpecific(text);
         EscalationPolicy.Signals signals = new EscalationPolicy.Signals(intent.intent(), band, found.answerability(),
                 found.queryTerms() > 0, Frustration.ofConversation(history.frustrationTexts(), text),
-                history.repeatsOf(text), history.failuresInARow());
+                history.repeatsOf(text), history.failuresInARow(), signInNeeded);
         EscalationPolicy.Outcome outcome = policy.decide(signals);
-        boolean answerable = !found.isEmpty() && policy.covers(found.answerability());
-        return new Deliberation(found, intent, risk, band, signals, outcome, answerable);
+        boolean signIn = outcome.reasons().contains(EscalationPolicy.ACCOUNT_NEEDS_SIGN_IN);
+        boolean answerable = !signIn && !found.isEmpty() && policy.covers(found.answerability());
+        return new Deliberation(found, intent, risk, band, signals, outcome, signIn, answerable);
     }
 
     /**
@@ -191,7 +194,8 @@ final class ChatService {
             throw new ApiException(400, "invalid_customer_id", "customerId must be 1 to 64 letters, digits or . _ @ : -");
         }
         String text = VisitorText.clean(rawText);
-        Deliberation d = deliberate(text, customerId, new TurnHistory(List.of()));
+        // a customer the admin chose stands for a signed-in one
+        Deliberation d = deliberate(text, customerId, customerId == null ? "unverified" : "verified", new TurnHistory(List.of()));
         EscalationPolicy policy = escalation.policy();
         long now = System.currentTimeMillis();
         JsonObject reply;
@@ -228,6 +232,9 @@ final class ChatService {
 
     private JsonObject unansweredReply(Deliberation d) {
         List<String> reasons = d.outcome().reasons();
+        if (d.signIn()) {
+            return reply(templates.render("reply-sign-in"), d.cited(), d.outcome().decision(), reasons, "reply-sign-in");
+        }
         String template = reasons.contains("NOTHING_TO_SEARCH") ? "reply-rephrase"
                 : reasons.contains("OFF_TOPIC") ? "reply-off-topic" : "reply-not-covered";
         return reply(templates.render(template), d.cited(), d.outcome().decision(), reasons, template);
@@ -237,7 +244,7 @@ final class ChatService {
     private Optional<JsonObject> botTurn(String conversationId, String customerId, String identity, String text,
                                          JsonObject customerMessage, long now, ReplyStream stream) {
         EscalationPolicy policy = escalation.policy();
-        Deliberation d = deliberate(text, customerId, new TurnHistory(store.signals(conversationId)));
+        Deliberation d = deliberate(text, customerId, identity, new TurnHistory(store.signals(conversationId)));
         SearchResult found = d.found();
         IntentClassifier.Reading intent = d.intent();
         JsonObject risk = d.risk();

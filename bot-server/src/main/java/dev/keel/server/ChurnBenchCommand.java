@@ -1,7 +1,6 @@
 package dev.keel.server;
 
 import dev.keel.churn.ChurnModel;
-import dev.keel.churn.ChurnScore;
 import dev.keel.churn.CustomerTable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -22,21 +21,27 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
  * {@code keel churn bench}: batch scoring into Redis and chat-time lookups, measured against a running Redis.
  *
- * <p>Scores {@code --customers} synthetic customers (the table's rows over and over, with ids {@code bench-N}),
- * timing the model and the pipelined Redis writes separately; runs {@code redis-benchmark -P 16 -t set} with the
- * same count on the same Redis when it is on the PATH; then times {@code --lookups} chat-time lookups of random
- * bench customers (one GET each). The bench keys are removed at the end.
+ * <p>Scores {@code --customers} synthetic customers (the table's rows over and over, with ids {@code bench-TAG-N}) three
+ * ways, after a warm-up: the model alone (all customers scored into memory, in parallel), the writes alone (those
+ * scores written through {@link BatchScoring}), and end to end (scoring and writing together, as {@code churn score}
+ * and the server's start-up do). Then it runs {@code redis-benchmark -P 16 -t set} with the same count on the same
+ * Redis when it is on the PATH, printed beside Keel's rates with their ratio, and times {@code --lookups} chat-time
+ * lookups of random bench customers (one GET each). The bench keys, and redis-benchmark's one key when it was not
+ * there before, are removed at the end, also when the bench fails part-way.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark batch scoring into Redis (beside redis-benchmark) and score lookups; prints JSON.")
 final class ChurnBenchCommand implements Callable<Integer> {
-    private static final String PREFIX = "bench-";
+    /** redis-benchmark's SET writes this one key when it is given no key space ({@code -r}). */
+    private static final String REDIS_BENCHMARK_KEY = "key:__rand_int__";
     private static final Pattern RPS = Pattern.compile("SET: ([0-9.]+) requests per second");
 
     @CommandLine.Spec
@@ -58,6 +63,19 @@ final class ChurnBenchCommand implements Callable<Integer> {
     @Option(names = "--lookups", defaultValue = "20000", description = "Lookups to time (default: ${DEFAULT-VALUE}).")
     int lookups;
 
+    @Option(names = "--workers", description = "Workers scoring and writing at once, each with its own connection"
+            + " (default: two per core).")
+    Integer workers;
+
+    @Option(names = "--batch", description = "Customers per pipeline (default: the server's).")
+    Integer batch;
+
+    /**
+     * The bench customers' ids start with this, a tag of its own for each run, so that its keys
+     * ({@code keel:churn:bench-TAG-N}) meet no real customer's nor another run's, and are all removed afterwards.
+     */
+    private final String prefix = "bench-" + Long.toString(System.nanoTime() & 0xfffff, 36) + "-";
+
     @Override
     public Integer call() throws Exception {
         return ChurnCommand.run(spec, () -> {
@@ -68,60 +86,93 @@ final class ChurnBenchCommand implements Callable<Integer> {
             Map<String, Object> report = new LinkedHashMap<>();
             report.put("modelVersion", model.version());
             report.put("customers", customers);
+            int threads = workers != null ? workers : BatchScoring.DEFAULT_WORKERS;
+            int batchSize = batch != null ? batch : ChurnScores.BATCH;
+            report.put("workers", threads);
+            report.put("batch", batchSize);
+            report.put("keyPrefix", ScoreCache.scoreKey(prefix));
             try (JedisPool pool = ChurnCommand.pool(redisUrl)) {
                 Store store = new Store(pool);
-                ScoreCache cache = new ScoreCache(store, model.version(), Duration.ofHours(1).toSeconds());
-                report.putAll(batchScoring(model, rows, cache));
-                redisBenchmark(URI.create(redisUrl)).ifPresent(rps -> {
-                    report.put("redisBenchmarkSetP16PerSecond", rps);
-                    report.put("keelWriteRateVsRedisBenchmark", (double) report.get("writesPerSecond") / rps);
-                });
-                ChurnScores scores = new ChurnScores(store, table, model, Duration.ofHours(1).toSeconds());
-                report.put("lookupMicros", lookupLatency(scores));
-                removeBenchKeys(store);
+                boolean benchmarkKeyWasThere = store.call(j -> j.exists(REDIS_BENCHMARK_KEY));
+                try {
+                    ScoreCache cache = new ScoreCache(store, model, Duration.ofHours(1).toSeconds());
+                    report.putAll(batchScoring(model, rows, cache, batchSize, threads));
+                    List<String> command = redisBenchmarkCommand(URI.create(redisUrl));
+                    redisBenchmark(command).ifPresent(rps -> {
+                        report.put("redisBenchmark", String.join(" ", command));
+                        report.put("redisBenchmarkSetPerSecond", rps);
+                        report.put("keelWriteRateVsRedisBenchmark", (double) report.get("writesPerSecond") / rps);
+                        report.put("keelEndToEndVsRedisBenchmark", (double) report.get("endToEndPerSecond") / rps);
+                    });
+                    ChurnScores scores = new ChurnScores(store, table, model, Duration.ofHours(1).toSeconds());
+                    report.put("lookupMicros", lookupLatency(scores));
+                } finally {
+                    removeBenchKeys(store);
+                    if (!benchmarkKeyWasThere) {
+                        store.call(j -> j.unlink(REDIS_BENCHMARK_KEY));
+                    }
+                }
             }
             ChurnCommand.print(spec, report);
             return 0;
         });
     }
 
-    private Map<String, Object> batchScoring(ChurnModel model, List<Map<String, String>> rows, ScoreCache cache) {
-        long scoringNanos = 0;
-        long writingNanos = 0;
-        for (int from = 0; from < customers; from += ChurnScores.BATCH) {
-            int to = Math.min(customers, from + ChurnScores.BATCH);
-            List<String> ids = new ArrayList<>(to - from);
-            List<Map<String, String>> batch = new ArrayList<>(to - from);
-            for (int i = from; i < to; i++) {
-                ids.add(PREFIX + i);
-                batch.add(rows.get(i % rows.size()));
-            }
-            long t0 = System.nanoTime();
+    private Map<String, Object> batchScoring(ChurnModel model, List<Map<String, String>> rows, ScoreCache cache,
+                                             int batchSize, int threads) throws Exception {
+        BatchScoring writer = new BatchScoring(cache, batchSize, threads);
+        BatchScoring.Producer scoring = (from, to) -> {
             long now = System.currentTimeMillis();
-            List<String> values = new ArrayList<>(batch.size());
-            for (ChurnScore s : model.scoreAll(batch)) {
-                values.add(ScoreCache.toJson(s, now).encode());
+            List<String> ids = new ArrayList<>(to - from);
+            List<String> values = new ArrayList<>(to - from);
+            for (int i = from; i < to; i++) {
+                ids.add(prefix + i);
+                values.add(cache.encode(model.scoreCoded(rows.get(i % rows.size())), now));
             }
-            long t1 = System.nanoTime();
-            cache.writeAll(ids, values);
-            long t2 = System.nanoTime();
-            scoringNanos += t1 - t0;
-            writingNanos += t2 - t1;
+            return new BatchScoring.Batch(ids, values);
+        };
+        // warm-up (untimed): the model and the write path compiled before anything is measured
+        writer.run(Math.min(customers, 50_000), scoring, written -> { });
+
+        int batches = (customers + batchSize - 1) / batchSize;
+        BatchScoring.Batch[] scored = new BatchScoring.Batch[batches];
+        long t0 = System.nanoTime();
+        ForkJoinPool cores = new ForkJoinPool(threads);
+        try {
+            cores.submit(() -> IntStream.range(0, batches).parallel().forEach(b ->
+                    scored[b] = scoring.produce(b * batchSize, Math.min(customers, (b + 1) * batchSize)))).get();
+        } finally {
+            cores.shutdown();
         }
+        long t1 = System.nanoTime();
+        writer.run(customers, (from, to) -> scored[from / batchSize], written -> { });
+        long t2 = System.nanoTime();
+        java.util.Arrays.fill(scored, null);
+        long t3 = System.nanoTime();
+        writer.run(customers, scoring, written -> { });
+        long t4 = System.nanoTime();
+
         Map<String, Object> out = new LinkedHashMap<>();
-        out.put("scoringSeconds", scoringNanos / 1e9);
-        out.put("writingSeconds", writingNanos / 1e9);
-        out.put("scoresPerSecond", customers / (scoringNanos / 1e9));
-        out.put("writesPerSecond", customers / (writingNanos / 1e9));
-        out.put("endToEndPerSecond", customers / ((scoringNanos + writingNanos) / 1e9));
+        out.put("scoringSeconds", (t1 - t0) / 1e9);
+        out.put("writingSeconds", (t2 - t1) / 1e9);
+        out.put("endToEndSeconds", (t4 - t3) / 1e9);
+        out.put("scoresPerSecond", customers / ((t1 - t0) / 1e9));
+        out.put("writesPerSecond", customers / ((t2 - t1) / 1e9));
+        out.put("endToEndPerSecond", customers / ((t4 - t3) / 1e9));
+        out.put("valueBytes", cache.encode(model.scoreCoded(rows.get(0)), System.currentTimeMillis()).length());
         return out;
     }
 
-    /** {@code redis-benchmark -P 16 -t set -n customers} against the same Redis, when the tool is installed. */
-    private java.util.Optional<Double> redisBenchmark(URI redis) throws Exception {
-        ProcessBuilder pb = new ProcessBuilder("redis-benchmark", "-h", redis.getHost(), "-p",
+    /** {@code redis-benchmark -P 16 -t set -n customers} against the same Redis. */
+    private List<String> redisBenchmarkCommand(URI redis) {
+        return List.of("redis-benchmark", "-h", redis.getHost(), "-p",
                 Integer.toString(redis.getPort() > 0 ? redis.getPort() : 6379), "-P", "16", "-t", "set", "-n",
-                Integer.toString(customers), "-q").redirectErrorStream(true);
+                Integer.toString(customers), "-q");
+    }
+
+    /** The SET rate redis-benchmark reports, when the tool is installed. */
+    private java.util.Optional<Double> redisBenchmark(List<String> command) throws Exception {
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
         Process process;
         try {
             process = pb.start();
@@ -145,7 +196,7 @@ final class ChurnBenchCommand implements Callable<Integer> {
         Random random = new Random(1);
         long[] nanos = new long[lookups];
         for (int i = 0; i < lookups; i++) {
-            String id = PREFIX + random.nextInt(customers);
+            String id = prefix + random.nextInt(customers);
             long t0 = System.nanoTime();
             scores.lookup(id);
             nanos[i] = System.nanoTime() - t0;
@@ -166,7 +217,7 @@ final class ChurnBenchCommand implements Callable<Integer> {
             store.call(j -> {
                 Pipeline pipeline = j.pipelined();
                 for (int i = first; i < end; i++) {
-                    pipeline.unlink(ScoreCache.scoreKey(PREFIX + i));
+                    pipeline.unlink(ScoreCache.scoreKey(prefix + i));
                 }
                 pipeline.sync();
                 return null;

@@ -10,7 +10,6 @@ import redis.clients.jedis.JedisPool;
 
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.net.URI;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
 
@@ -57,7 +56,7 @@ final class ChurnCommand implements Runnable {
 
     /** A connection pool to the Redis at {@code url}, configured as the server's. */
     static JedisPool pool(String url) {
-        return new JedisPool(KeelServer.poolConfig(), URI.create(url), 2000);
+        return RedisPool.open(url);
     }
 
     /**

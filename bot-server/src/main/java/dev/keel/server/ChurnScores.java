@@ -1,7 +1,7 @@
 package dev.keel.server;
 
 import dev.keel.churn.ChurnModel;
-import dev.keel.churn.ChurnScore;
+import dev.keel.churn.CodedScore;
 import dev.keel.churn.CustomerTable;
 import dev.keel.churn.RiskBand;
 import io.vertx.core.json.JsonObject;
@@ -34,7 +34,7 @@ final class ChurnScores {
     ChurnScores(Store store, CustomerTable customers, ChurnModel model, long ttlSeconds) {
         this.customers = customers;
         this.model = model;
-        this.cache = new ScoreCache(store, model.version(), ttlSeconds);
+        this.cache = new ScoreCache(store, model, ttlSeconds);
     }
 
     /**
@@ -69,36 +69,26 @@ final class ChurnScores {
     }
 
     /**
-     * Scores every customer of the table into Redis in pipelined batches, using the stored record of a customer
-     * where there is one.
+     * Scores every customer of the table into Redis in pipelined batches, several at once ({@link BatchScoring}),
+     * using the stored record of a customer where there is one.
      *
      * @param afterBatch told the number of scores Redis has acknowledged so far, after each batch
      * @throws ScoringInterruptedException when Redis fails part-way, with the number acknowledged before
      */
     int scoreAll(IntConsumer afterBatch) {
         List<String> ids = customers.ids();
-        int written = 0;
-        for (int from = 0; from < ids.size(); from += BATCH) {
-            List<String> batch = ids.subList(from, Math.min(ids.size(), from + BATCH));
-            try {
-                List<Map<String, String>> stored = cache.records(batch);
-                List<Map<String, String>> records = new ArrayList<>(batch.size());
-                for (int i = 0; i < batch.size(); i++) {
-                    records.add(stored.get(i) != null ? stored.get(i) : customers.record(batch.get(i)).orElseThrow());
-                }
-                long now = System.currentTimeMillis();
-                List<String> scores = new ArrayList<>(batch.size());
-                for (ChurnScore s : model.scoreAll(records)) {
-                    scores.add(ScoreCache.toJson(s, now).encode());
-                }
-                cache.writeAll(batch, scores);
-            } catch (RuntimeException e) {
-                throw new ScoringInterruptedException(written, ids.size(), e);
+        return new BatchScoring(cache, BATCH, BatchScoring.DEFAULT_WORKERS).run(ids.size(), (from, to) -> {
+            List<String> batch = ids.subList(from, to);
+            List<Map<String, String>> stored = cache.records(batch);
+            long now = System.currentTimeMillis();
+            List<String> scores = new ArrayList<>(batch.size());
+            for (int i = 0; i < batch.size(); i++) {
+                Map<String, String> record = stored.get(i) != null ? stored.get(i)
+                        : customers.record(batch.get(i)).orElseThrow();
+                scores.add(cache.encode(model.scoreCoded(record), now));
             }
-            written += batch.size();
-            afterBatch.accept(written);
-        }
-        return written;
+            return new BatchScoring.Batch(batch, scores);
+        }, afterBatch);
     }
 
     /** The customer's risk; never throws. */
@@ -116,9 +106,10 @@ final class ChurnScores {
             if (record.isEmpty()) {
                 return unknown("NO_RECORD");
             }
-            JsonObject score = ScoreCache.toJson(model.score(record.get()), System.currentTimeMillis());
-            cache.write(customerId, score);
-            return score;
+            CodedScore score = model.scoreCoded(record.get());
+            String encoded = cache.encode(score, System.currentTimeMillis());
+            cache.write(customerId, encoded);
+            return cache.toJson(score, encoded);
         } catch (RuntimeException e) {
             LOG.warn("churn score: lookup failed, risk unknown: {}", e.toString());
             return unknown("SCORE_UNAVAILABLE");
@@ -131,9 +122,14 @@ final class ChurnScores {
      * @throws dev.keel.churn.SchemaMismatchException naming the column when the record does not fit the model
      */
     JsonObject update(String customerId, Map<String, String> record) {
-        JsonObject score = ScoreCache.toJson(model.score(record), System.currentTimeMillis());
-        cache.writeRecordAndScore(customerId, record, score);
-        return score;
+        CodedScore score = model.scoreCoded(record);
+        String encoded = cache.encode(score, System.currentTimeMillis());
+        cache.writeRecordAndScore(customerId, record, encoded);
+        return cache.toJson(score, encoded);
+    }
+
+    ScoreCache cache() {
+        return cache;
     }
 
     ChurnModel model() {

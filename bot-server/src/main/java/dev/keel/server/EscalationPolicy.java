@@ -15,6 +15,8 @@ import java.util.function.Supplier;
  * thresholds, so they are offered a person sooner.
  */
 final class EscalationPolicy {
+    static final String ACCOUNT_NEEDS_SIGN_IN = "ACCOUNT_NEEDS_SIGN_IN";
+
     /** The thresholds, read at every decision: an admin may change them while Keel runs. */
     private final Supplier<EscalationConfig> config;
 
@@ -32,9 +34,16 @@ final class EscalationPolicy {
      * @param frustration    the customer's frustration in [0, 1], history included
      * @param repeats        how many times the customer has now asked for the same thing, this message included
      * @param failuresBefore how many of the bot's latest answers in a row did not answer
+     * @param signInNeeded   the visitor is not verified and asks about their own account ({@link AccountQuestion})
      */
     record Signals(Intent intent, RiskBand risk, double answerability, boolean somethingToSearch,
-                   double frustration, int repeats, int failuresBefore) {
+                   double frustration, int repeats, int failuresBefore, boolean signInNeeded) {
+        /** The signals of a turn that needs no sign-in. */
+        Signals(Intent intent, RiskBand risk, double answerability, boolean somethingToSearch,
+                double frustration, int repeats, int failuresBefore) {
+            this(intent, risk, answerability, somethingToSearch, frustration, repeats, failuresBefore, false);
+        }
+
         /** The signals of a single first message with no history. */
         static Signals firstMessage(Intent intent, RiskBand risk, double answerability, boolean somethingToSearch) {
             return new Signals(intent, risk, answerability, somethingToSearch, 0, 1, 0);
@@ -55,6 +64,9 @@ final class EscalationPolicy {
     /** Each rule gives the decision and its reasons when it applies, and nothing otherwise. */
     private final List<Function<Signals, Optional<Outcome>>> rules = List.of(
             s -> when(s.intent() == Intent.HUMAN, Decision.HANDOFF, "INTENT_HUMAN", s.riskReason()),
+            // an account question from someone Keel does not know: neither an answer about an account nor a
+            // hand-off as that customer, but a sign-in prompt (with a person offered for who cannot sign in)
+            s -> when(s.signInNeeded(), Decision.ANSWER_AND_OFFER_HUMAN, ACCOUNT_NEEDS_SIGN_IN),
             s -> when(s.intent() == Intent.CHURN && s.highRisk(), Decision.HANDOFF, "INTENT_CHURN", s.riskReason()),
             s -> when(s.intent() == Intent.CHURN, Decision.ANSWER_AND_OFFER_HUMAN, "INTENT_CHURN", s.riskReason()),
             s -> when(isOffTopic(s), Decision.ANSWER, "OFF_TOPIC"),

@@ -13,7 +13,6 @@ import io.vertx.core.http.HttpServerOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.JedisPoolConfig;
 
 import java.net.URI;
 import java.nio.file.Files;
@@ -110,7 +109,7 @@ final class KeelServer implements AutoCloseable {
                 redisUrl = embedded.url();
             }
             KeelMetrics metrics = new KeelMetrics();
-            JedisPool pool = new JedisPool(poolConfig(), URI.create(redisUrl), 2000);
+            JedisPool pool = RedisPool.open(redisUrl);
             resources.add(pool);
             Store store = new Store(pool, metrics::redisError);
             if (!store.ping()) {
@@ -221,20 +220,5 @@ final class KeelServer implements AutoCloseable {
             }
         }
         resources.clear();
-    }
-
-    /**
-     * Borrowed connections are checked (a Redis that restarted leaves broken ones), and a borrow waits at most
-     * half a second, so a lookup fails fast onto the "risk unknown" path instead of hanging.
-     */
-    static JedisPoolConfig poolConfig() {
-        JedisPoolConfig config = new JedisPoolConfig();
-        config.setMaxTotal(32);
-        config.setMaxIdle(32);
-        config.setMaxWait(Duration.ofMillis(500));
-        config.setTestOnBorrow(true);
-        config.setTestWhileIdle(true);
-        config.setTimeBetweenEvictionRuns(Duration.ofSeconds(10));
-        return config;
     }
 }

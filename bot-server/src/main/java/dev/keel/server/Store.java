@@ -4,6 +4,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
+import redis.clients.jedis.exceptions.JedisConnectionException;
 import redis.clients.jedis.exceptions.JedisException;
 
 import java.util.List;
@@ -78,6 +79,10 @@ final class Store {
         try (Jedis jedis = pool.getResource()) {
             return work.apply(jedis);
         } catch (JedisException e) {
+            if (e instanceof JedisConnectionException) {
+                // the idle connections most likely went the same way (a restarted Redis): drop them all, not one a call
+                pool.clear();
+            }
             onError.run();
             throw e;
         }

@@ -29,6 +29,7 @@ final class Templates implements PromptTemplates {
             Map.entry("reply-rephrase", Set.of()),
             Map.entry("reply-off-topic", Set.of()),
             Map.entry("reply-offer-human", Set.of()),
+            Map.entry("reply-sign-in", Set.of()),
             Map.entry("reply-handoff", Set.of("position", "wait")),
             Map.entry("reply-handoff-unstaffed", Set.of("why")),
             Map.entry("notice-agent-joined", Set.of("agent")),

@@ -38,7 +38,7 @@ class ChangeBusTest {
         vertx.eventBus().<JsonObject>localConsumer(ChangeBus.QUEUE, m -> heard.add(m.body())).completion().await();
         vertx.eventBus().<JsonObject>localConsumer(ChangeBus.RESYNC, m -> heard.add(new JsonObject().put("kind", "resync")))
                 .completion().await();
-        try (JedisPool pool = new JedisPool(KeelServer.poolConfig(), url, 2000); ChangeBus bus = ChangeBus.start(vertx, url)) {
+        try (JedisPool pool = RedisPool.open(url.toString()); ChangeBus bus = ChangeBus.start(vertx, url)) {
             Store store = new Store(pool);
             assertThat(heard.poll(30, TimeUnit.SECONDS).getString("kind")).isEqualTo("resync");
 

@@ -6,6 +6,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
+import redis.clients.jedis.Jedis;
+import redis.embedded.RedisServer;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -84,6 +86,50 @@ class ChurnCommandTest {
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.json().path("rows").asInt()).isEqualTo(600);
         assertThat(run.json().path("bands").has("HIGH")).isTrue();
+    }
+
+    @Test
+    void scoreIntoARedisThatIsNotThereExitsOneClaimingNothingWritten() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        Run run = keel("churn", "score", "--model", model.toString(), "--data", SUBSCRIBERS.toString(), "--redis",
+                "redis://127.0.0.1:" + port);
+        assertThat(run.code()).isEqualTo(1);
+        assertThat(run.json().path("written").asInt()).isZero();
+        assertThat(run.json().path("complete").asBoolean()).isFalse();
+        assertThat(run.json().path("error").asText()).contains("after 0 of 600");
+    }
+
+    @Test
+    void benchPrintsKeelsRatesBesideRedisBenchmarksAndLeavesNoKeyBehind() throws Exception {
+        int port;
+        try (java.net.ServerSocket socket = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            port = socket.getLocalPort();
+        }
+        RedisServer redis = RedisServer.newRedisServer().bind("127.0.0.1").port(port)
+                .setting("save \"\"").setting("appendonly no").build();
+        redis.start();
+        try (Jedis j = new Jedis("127.0.0.1", port)) {
+            j.set("keel:churn:S-0001", "a real customer's score");
+            Run run = keel("churn", "bench", "--model", model.toString(), "--data", SUBSCRIBERS.toString(), "--redis",
+                    "redis://127.0.0.1:" + port, "--customers", "3000", "--lookups", "100");
+            assertThat(run.code()).as(run.err()).isZero();
+            JsonNode report = run.json();
+            assertThat(report.path("writesPerSecond").asDouble()).isPositive();
+            assertThat(report.path("endToEndPerSecond").asDouble()).isPositive();
+            assertThat(report.path("keyPrefix").asText()).startsWith("keel:churn:bench-");
+            if (Files.isExecutable(Path.of("/usr/bin/redis-benchmark"))) {
+                assertThat(report.path("redisBenchmark").asText()).contains("-P 16 -t set -n 3000");
+                assertThat(report.path("redisBenchmarkSetPerSecond").asDouble()).isPositive();
+                assertThat(report.has("keelEndToEndVsRedisBenchmark")).isTrue();
+            }
+            // the bench's keys and redis-benchmark's are gone; what was there before is untouched
+            assertThat(j.keys("*")).containsExactly("keel:churn:S-0001");
+        } finally {
+            redis.stop();
+        }
     }
 
     @Test

@@ -125,6 +125,78 @@ class IdentityTrustTest {
         assertThat(stored(verified)).containsEntry("customerId", riskyCustomer);
     }
 
+    private static JsonObject reply(HttpResponse<String> response) {
+        assertThat(response.statusCode()).isEqualTo(200);
+        return new JsonObject(response.body()).getJsonObject("reply");
+    }
+
+    /** Watches every command Redis runs until the returned handle is closed. */
+    private static AutoCloseable monitor(Queue<String> commands) throws InterruptedException {
+        Jedis monitor = keel.redis();
+        Thread watcher = new Thread(() -> {
+            try {
+                monitor.monitor(new JedisMonitor() {
+                    @Override
+                    public void onCommand(String command) {
+                        commands.add(command);
+                    }
+                });
+            } catch (RuntimeException closed) {
+                // the test closed the connection
+            }
+        });
+        watcher.setDaemon(true);
+        watcher.start();
+        awaitSeen(commands, "monitor-started-" + System.nanoTime());
+        return () -> {
+            awaitSeen(commands, "monitor-done-" + System.nanoTime());
+            monitor.close();
+        };
+    }
+
+    @Test
+    void anUnverifiedVisitorAskingAboutTheirAccountIsAskedToSignInAndNoScoreIsRead() throws Exception {
+        String question = "When does my plan renew?";
+        Queue<String> commands = new ConcurrentLinkedQueue<>();
+        JsonObject claimedAsked;
+        JsonObject anonymousAsked;
+        JsonObject general;
+        JsonObject verifiedAsked;
+        try (AutoCloseable watching = monitor(commands)) {
+            JsonObject claimed = keel.open(new JsonObject().put("customerId", riskyCustomer));
+            claimedAsked = reply(keel.say(claimed, question));
+            reply(keel.say(claimed, "What is my balance"));
+            reply(keel.say(claimed, "why is my bill so high"));
+            reply(keel.say(claimed, "change my billing address"));
+            anonymousAsked = reply(keel.say(keel.open(new JsonObject()), question));
+            general = reply(keel.say(keel.open(new JsonObject().put("customerId", riskyCustomer)),
+                    "How do I pause a plan?"));
+        }
+        assertThat(commands).noneMatch(c -> c.contains("keel:churn:" + riskyCustomer));
+        assertThat(commands).noneMatch(c -> c.contains("keel:customer:" + riskyCustomer));
+
+        for (JsonObject signIn : List.of(claimedAsked, anonymousAsked)) {
+            assertThat(signIn.getJsonArray("reasons")).containsExactly(EscalationPolicy.ACCOUNT_NEEDS_SIGN_IN);
+            assertThat(signIn.getString("template")).startsWith("reply-sign-in@");
+            assertThat(signIn.getString("text")).containsIgnoringCase("sign in");
+            assertThat(signIn.getJsonArray("citations")).isEmpty();
+            assertThat(signIn.getString("decision")).isEqualTo("ANSWER_AND_OFFER_HUMAN");
+        }
+        assertThat(general.getJsonArray("reasons")).doesNotContain(EscalationPolicy.ACCOUNT_NEEDS_SIGN_IN);
+        assertThat(general.getJsonArray("citations")).isNotEmpty();
+
+        // the same question from the customer, signed in, takes the normal path and reads their score
+        Queue<String> verifiedCommands = new ConcurrentLinkedQueue<>();
+        try (AutoCloseable watching = monitor(verifiedCommands)) {
+            JsonObject verified = keel.open(new JsonObject().put("identityToken",
+                    IdentityTokens.hs256(IdentityTokens.SECRET, riskyCustomer, IdentityTokens.AUDIENCE, Duration.ofMinutes(5))));
+            verifiedAsked = reply(keel.say(verified, question));
+        }
+        assertThat(verifiedAsked.getJsonArray("reasons")).doesNotContain(EscalationPolicy.ACCOUNT_NEEDS_SIGN_IN);
+        assertThat(verifiedAsked.getString("template")).doesNotStartWith("reply-sign-in");
+        assertThat(verifiedCommands).anyMatch(c -> c.contains("keel:churn:" + riskyCustomer));
+    }
+
     @Test
     void everyBadIdentityTokenIsRefusedWithItsCodeAndOpensNothing() throws Exception {
         Map<String, String> bad = Map.of(

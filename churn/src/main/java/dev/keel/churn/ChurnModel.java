@@ -42,8 +42,12 @@ public final class ChurnModel {
     final BandThresholds thresholds;
     final BandThresholds trainedThresholds;
     final ModelInfo info;
-    private final Map<String, String> featureColumn;
-    private final List<String> featureNames;
+    /** The schema column of each feature id (-1 for none), and whether a column has any feature in the model. */
+    private final int[] featureColumn;
+    private final boolean[] columnInModel;
+    /** Schema column names, and each column's rank in name order (ties between equal contributions go by name). */
+    private final List<String> columnNames;
+    private final int[] nameRank;
 
     /**
      * What is known about a trained model besides its parameters.
@@ -68,8 +72,26 @@ public final class ChurnModel {
         this.trainedThresholds = trainedThresholds;
         this.thresholds = thresholds;
         this.info = info;
-        this.featureColumn = featureColumns(fitted);
-        this.featureNames = fitted.featureNames();
+        this.columnNames = fitted.encoder().columns().stream().map(FeatureEncoder.ColumnSpec::name).toList();
+        Map<String, Integer> columnOf = featureColumns(fitted);
+        List<String> features = fitted.featureNames();
+        this.featureColumn = new int[features.size()];
+        this.columnInModel = new boolean[columnNames.size()];
+        for (int j = 0; j < features.size(); j++) {
+            featureColumn[j] = columnOf.getOrDefault(features.get(j), -1);
+            if (featureColumn[j] >= 0) {
+                columnInModel[featureColumn[j]] = true;
+            }
+        }
+        Integer[] byName = new Integer[columnNames.size()];
+        for (int c = 0; c < byName.length; c++) {
+            byName[c] = c;
+        }
+        java.util.Arrays.sort(byName, Comparator.comparing(columnNames::get));
+        this.nameRank = new int[byName.length];
+        for (int r = 0; r < byName.length; r++) {
+            nameRank[byName[r]] = r;
+        }
     }
 
     // ---- training -----------------------------------------------------------------------------------------------
@@ -200,89 +222,168 @@ public final class ChurnModel {
      * @throws SchemaMismatchException naming the column when the record does not fit the schema
      */
     public ChurnScore score(Map<String, String> record) {
-        return scoreAll(List.of(record)).get(0);
+        return described(scoreCoded(record));
     }
 
     /**
-     * Scores many customers at once (much faster than one by one for the tree model).
+     * Scores many customers.
      *
      * @throws SchemaMismatchException naming the column for the first record that does not fit the schema
      */
     public List<ChurnScore> scoreAll(List<Map<String, String>> records) {
-        List<Explanation> explained = explainAll(records);
-        List<ChurnScore> out = new ArrayList<>(explained.size());
-        for (Explanation e : explained) {
-            out.add(e.score());
+        List<ChurnScore> out = new ArrayList<>(records.size());
+        for (Map<String, String> record : records) {
+            out.add(score(record));
         }
         return out;
+    }
+
+    /**
+     * Scores one customer like {@link #score}, leaving the factors in short form: the fast path for scoring many
+     * customers into a store, the words coming back with {@link #factor} when a score is read. Thread-safe.
+     *
+     * @throws SchemaMismatchException naming the column when the record does not fit the schema
+     */
+    public CodedScore scoreCoded(Map<String, String> record) {
+        return coded(scored(record));
+    }
+
+    private CodedScore coded(Scored s) {
+        if (s.unknown()) {
+            return new CodedScore(info.baseRate(), RiskBand.UNKNOWN, List.of());
+        }
+        double p = calibrator.apply(s.raw());
+        if (!Double.isFinite(p) || p < 0.0 || p > 1.0) {
+            throw new IllegalStateException("Model produced an invalid probability " + p);
+        }
+        List<FactorCode> shown = new ArrayList<>(RAISING_FACTORS + LOWERING_FACTORS);
+        int raising = 0;
+        for (int c : s.order()) {
+            if (s.byColumn()[c] > 1e-9 && raising++ < RAISING_FACTORS) {
+                shown.add(s.code(c));
+            }
+        }
+        int lowering = 0;
+        for (int c : s.order()) {
+            if (s.byColumn()[c] < -1e-9 && lowering++ < LOWERING_FACTORS) {
+                shown.add(s.code(c));
+            }
+        }
+        return new CodedScore(p, thresholds.band(p), shown);
+    }
+
+    /**
+     * A factor in words, from its short form.
+     *
+     * @throws IllegalArgumentException when the code cannot come from this model's schema
+     */
+    public Factor factor(FactorCode code) {
+        String cell = fitted.encoder().cell(code.column(), code.cell());
+        String column = columnNames.get(code.column());
+        return new Factor(column, FactorDescriber.describe(column, cell, fitted.encoder().type(column)),
+                code.contribution());
+    }
+
+    /** The score of a coded one, its factors in words. */
+    public ChurnScore described(CodedScore coded) {
+        List<Factor> factors = new ArrayList<>(coded.factors().size());
+        for (FactorCode code : coded.factors()) {
+            factors.add(factor(code));
+        }
+        return new ChurnScore(coded.probability(), coded.band(), factors, info.version());
     }
 
     /** Checks a record against the schema without scoring it. */
     public void check(Map<String, String> record) {
-        fitted.encoder().encode(record, FeatureEncoder.Mode.STRICT);
+        fitted.check(record);
     }
 
     /** Scores one customer and lists every column's contribution, strongest first. */
     public Explanation explain(Map<String, String> record) {
-        return explainAll(List.of(record)).get(0);
+        Scored s = scored(record);
+        List<Factor> all = new ArrayList<>(s.order().length);
+        if (s.byColumn() != null) {
+            for (int c : s.order()) {
+                all.add(factor(s.code(c)));
+            }
+        }
+        return new Explanation(described(coded(s)), all);
     }
 
     List<Explanation> explainAll(List<Map<String, String>> records) {
-        List<FeatureEncoder.Encoded> encoded = new ArrayList<>(records.size());
-        for (Map<String, String> record : records) {
-            encoded.add(fitted.encoder().encode(Objects.requireNonNull(record, "record"), FeatureEncoder.Mode.STRICT));
-        }
         List<Explanation> out = new ArrayList<>(records.size());
-        for (int i = 0; i < records.size(); i++) {
-            double[] contributions = fitted.explain(encoded.get(i));
-            out.add(explanation(records.get(i), encoded.get(i), contributions));
+        for (Map<String, String> record : records) {
+            out.add(explain(record));
         }
         return out;
     }
 
-    private Explanation explanation(Map<String, String> record, FeatureEncoder.Encoded encoded,
-                                    double[] contributions) {
-        double raw = FittedModel.probability(contributions);
-        List<Factor> all = contributions == null ? List.of() : columnFactors(record, contributions);
-        if (Double.isNaN(raw) || !encoded.informative()) {
-            // nothing the model knows about this customer: the population rate, flagged as unknown
-            return new Explanation(new ChurnScore(info.baseRate(), RiskBand.UNKNOWN, List.of(), info.version()), all);
+    /**
+     * One record's raw probability and its contributions summed per column (one-hot features and missing indicators
+     * belong to their column), with the model's columns ordered strongest first (by absolute contribution, then by
+     * name); {@code byColumn} null when no feature of the record is known to the model.
+     */
+    private record Scored(double raw, boolean informative, double[] byColumn, int[] order, String[] codes) {
+        boolean unknown() {
+            return Double.isNaN(raw) || !informative;
         }
-        double p = calibrator.apply(raw);
-        if (!Double.isFinite(p) || p < 0.0 || p > 1.0) {
-            throw new IllegalStateException("Model produced an invalid probability " + p);
+
+        FactorCode code(int column) {
+            return new FactorCode(column, codes[column], byColumn[column]);
         }
-        List<Factor> shown = new ArrayList<>();
-        all.stream().filter(f -> f.contribution() > 1e-9).limit(RAISING_FACTORS).forEach(shown::add);
-        all.stream().filter(f -> f.contribution() < -1e-9).limit(LOWERING_FACTORS).forEach(shown::add);
-        return new Explanation(new ChurnScore(p, thresholds.band(p), shown, info.version()), all);
     }
 
-    /** Contributions summed per column (one-hot features and missing indicators belong to their column). */
-    private List<Factor> columnFactors(Map<String, String> record, double[] contributions) {
-        List<String> names = featureNames;
-        Map<String, Double> byColumn = new LinkedHashMap<>();
-        for (int j = 0; j < names.size(); j++) {
-            String column = featureColumn.get(names.get(j));
-            if (column != null) {
-                byColumn.merge(column, contributions[j], Double::sum);
+    private Scored scored(Map<String, String> record) {
+        String[] codes = new String[columnNames.size()];
+        FittedModel.Contributions contributions = fitted.explain(Objects.requireNonNull(record, "record"), codes);
+        double[] byFeature = contributions.byFeature();
+        double raw = FittedModel.probability(byFeature);
+        if (byFeature == null) {
+            return new Scored(raw, contributions.informative(), null, new int[0], codes);
+        }
+        double[] byColumn = new double[columnNames.size()];
+        for (int j = 0; j < featureColumn.length; j++) {
+            if (featureColumn[j] >= 0) {
+                byColumn[featureColumn[j]] += byFeature[j];
             }
         }
-        List<Factor> factors = new ArrayList<>();
-        byColumn.forEach((column, c) -> factors.add(new Factor(column,
-                FactorDescriber.describe(column, record.get(column), fitted.encoder().type(column)), c)));
-        factors.sort(Comparator.comparingDouble((Factor f) -> -Math.abs(f.contribution())).thenComparing(Factor::feature));
-        return factors;
+        return new Scored(raw, contributions.informative(), byColumn, strongestFirst(byColumn), codes);
     }
 
-    private static Map<String, String> featureColumns(FittedModel fitted) {
-        Map<String, String> out = new LinkedHashMap<>();
-        for (FeatureEncoder.ColumnSpec spec : fitted.encoder().columns()) {
-            out.put(spec.name(), spec.name());
-            out.put(spec.name() + FeatureEncoder.MISSING_SUFFIX, spec.name());
+    /** The model's columns by absolute contribution, largest first, ties by name (an insertion sort: ~20 columns). */
+    private int[] strongestFirst(double[] byColumn) {
+        int[] order = new int[byColumn.length];
+        int size = 0;
+        for (int c = 0; c < byColumn.length; c++) {
+            if (!columnInModel[c]) {
+                continue;
+            }
+            int at = size++;
+            while (at > 0 && before(c, order[at - 1], byColumn)) {
+                order[at] = order[at - 1];
+                at--;
+            }
+            order[at] = c;
+        }
+        return size == order.length ? order : java.util.Arrays.copyOf(order, size);
+    }
+
+    private boolean before(int a, int b, double[] byColumn) {
+        int cmp = Double.compare(-Math.abs(byColumn[a]), -Math.abs(byColumn[b]));
+        return cmp < 0 || cmp == 0 && nameRank[a] < nameRank[b];
+    }
+
+    /** The schema column (by position) of every feature name the encoder can produce. */
+    private static Map<String, Integer> featureColumns(FittedModel fitted) {
+        Map<String, Integer> out = new LinkedHashMap<>();
+        List<FeatureEncoder.ColumnSpec> columns = fitted.encoder().columns();
+        for (int c = 0; c < columns.size(); c++) {
+            FeatureEncoder.ColumnSpec spec = columns.get(c);
+            out.put(spec.name(), c);
+            out.put(spec.name() + FeatureEncoder.MISSING_SUFFIX, c);
             if (spec instanceof FeatureEncoder.Categorical cat) {
                 for (String value : cat.categories()) {
-                    out.put(spec.name() + "=" + value, spec.name());
+                    out.put(spec.name() + "=" + value, c);
                 }
             }
         }
@@ -376,7 +477,7 @@ public final class ChurnModel {
 
     /** Feature columns the model uses, in table order. */
     public List<String> columns() {
-        return fitted.encoder().columns().stream().map(FeatureEncoder.ColumnSpec::name).toList();
+        return columnNames;
     }
 
     /** Columns dropped at training time, with the reason. */

@@ -81,10 +81,15 @@ final class FeatureEncoder {
     }
 
     private final List<ColumnSpec> columns;
+    private final Map<String, Integer> columnIndex;
     private final Map<String, String> dropped;
 
     private FeatureEncoder(List<ColumnSpec> columns, Map<String, String> dropped) {
         this.columns = List.copyOf(columns);
+        this.columnIndex = new java.util.HashMap<>();
+        for (int c = 0; c < this.columns.size(); c++) {
+            columnIndex.put(this.columns.get(c).name(), c);
+        }
         this.dropped = Collections.unmodifiableMap(new LinkedHashMap<>(dropped));
     }
 
@@ -209,14 +214,12 @@ final class FeatureEncoder {
         for (ColumnSpec spec : columns) {
             String cell = record.get(spec.name());
             if (cell == null && mode == Mode.STRICT) {
-                throw new SchemaMismatchException(spec.name(), "Column '" + spec.name()
-                        + "' is missing from the record (send it blank when it is not known)");
+                throw absentColumn(spec);
             }
             if (spec instanceof Numeric num) {
                 Double x = parseNumber(cell);
                 if (x == null && !isBlank(cell) && mode == Mode.STRICT) {
-                    throw new SchemaMismatchException(num.name(), "Column '" + num.name()
-                            + "' must be a number or blank, got '" + cell + "'");
+                    throw notANumber(num, cell);
                 }
                 if (x == null) {
                     out.add(new EncodedFeature(num.name(), 0.0, num.name(), cell, Kind.NUMERIC));
@@ -238,8 +241,7 @@ final class FeatureEncoder {
                     out.add(new EncodedFeature(cat.name() + "=" + v, 1.0, cat.name(), cell, Kind.CATEGORY));
                     informative = true;
                 } else if (mode == Mode.STRICT) {
-                    throw new SchemaMismatchException(cat.name(), "Column '" + cat.name() + "' has the value '" + v
-                            + "', which the model never saw; known values: " + cat.categories());
+                    throw unseenCategory(cat, v);
                 }
             }
         }
@@ -248,21 +250,173 @@ final class FeatureEncoder {
 
     private void requireKnownColumns(Map<String, String> record) {
         for (String column : record.keySet()) {
-            if (!dropped.containsKey(column) && columns.stream().noneMatch(c -> c.name().equals(column))) {
+            if (!dropped.containsKey(column) && !columnIndex.containsKey(column)) {
                 throw new SchemaMismatchException(column, "Column '" + column + "' is not in the model's schema "
                         + columns.stream().map(ColumnSpec::name).toList());
             }
         }
     }
 
-    /** The type of a schema column, or null when the model does not use it. */
-    ColumnType type(String column) {
-        for (ColumnSpec spec : columns) {
-            if (spec.name().equals(column)) {
-                return spec instanceof Numeric ? ColumnType.NUMERIC : ColumnType.CATEGORICAL;
+    private static SchemaMismatchException absentColumn(ColumnSpec spec) {
+        return new SchemaMismatchException(spec.name(), "Column '" + spec.name()
+                + "' is missing from the record (send it blank when it is not known)");
+    }
+
+    private static SchemaMismatchException notANumber(Numeric num, String cell) {
+        return new SchemaMismatchException(num.name(), "Column '" + num.name() + "' must be a number or blank, got '"
+                + cell + "'");
+    }
+
+    private static SchemaMismatchException unseenCategory(Categorical cat, String value) {
+        return new SchemaMismatchException(cat.name(), "Column '" + cat.name() + "' has the value '" + value
+                + "', which the model never saw; known values: " + cat.categories());
+    }
+
+    /**
+     * Where the features of each schema column sit in a model's feature vector, for {@link #encodeDense}: the id of
+     * a numeric column's value feature, of each category's one-hot feature, and of the column's missing indicator
+     * (-1 where the model has no such feature, as it never saw it in training).
+     */
+    static final class DenseLayout {
+        private final int[] valueId;
+        private final int[] missingId;
+        private final List<Map<String, CategoryFeature>> categoryId;
+
+        private DenseLayout(int[] valueId, int[] missingId, List<Map<String, CategoryFeature>> categoryId) {
+            this.valueId = valueId;
+            this.missingId = missingId;
+            this.categoryId = categoryId;
+        }
+    }
+
+    /** A category's one-hot feature id (-1: unknown to the model) and its short code (its index in the schema). */
+    private record CategoryFeature(int featureId, String code) {}
+
+    /** The layout of this encoder's features in a model that numbers them with {@code featureId} (-1: unknown). */
+    DenseLayout layout(java.util.function.ToIntFunction<String> featureId) {
+        int n = columns.size();
+        int[] valueId = new int[n];
+        int[] missingId = new int[n];
+        List<Map<String, CategoryFeature>> categoryId = new ArrayList<>(n);
+        for (int c = 0; c < n; c++) {
+            ColumnSpec spec = columns.get(c);
+            missingId[c] = featureId.applyAsInt(spec.name() + MISSING_SUFFIX);
+            Map<String, CategoryFeature> ids = new java.util.HashMap<>();
+            if (spec instanceof Numeric) {
+                valueId[c] = featureId.applyAsInt(spec.name());
+            } else {
+                valueId[c] = -1;
+                List<String> categories = ((Categorical) spec).categories();
+                for (int k = 0; k < categories.size(); k++) {
+                    String category = categories.get(k);
+                    ids.put(category, new CategoryFeature(featureId.applyAsInt(spec.name() + "=" + category),
+                            Integer.toString(k)));
+                }
+            }
+            categoryId.add(ids);
+        }
+        return new DenseLayout(valueId, missingId, categoryId);
+    }
+
+    /** What {@link #encodeDense} found in a record. */
+    record Dense(int knownFeatures, boolean informative) {}
+
+    /**
+     * Encodes one record strictly (the rules of {@link Mode#STRICT}) straight into a feature vector: {@code x[id]}
+     * is set for every feature of the record the model knows, the other entries are left as they are. The same
+     * features and values as {@link #encode}, without building them by name.
+     *
+     * @param codes receives, per schema column, the cell in short form (see {@link #cell})
+     * @throws SchemaMismatchException when the record does not fit the schema
+     */
+    Dense encodeDense(Map<String, String> record, DenseLayout layout, double[] x, String[] codes) {
+        requireKnownColumns(record);
+        int known = 0;
+        boolean informative = false;
+        for (int c = 0; c < columns.size(); c++) {
+            ColumnSpec spec = columns.get(c);
+            String cell = record.get(spec.name());
+            if (cell == null) {
+                throw absentColumn(spec);
+            }
+            boolean blank = isBlank(cell);
+            String v = blank ? "" : cell.trim();
+            codes[c] = v;
+            int id;
+            if (spec instanceof Numeric num) {
+                Double number = parseNumber(v);
+                if (number == null && !blank) {
+                    throw notANumber(num, cell);
+                }
+                if ((id = layout.valueId[c]) >= 0) {
+                    x[id] = number == null ? 0.0 : Math.max(-CLIP, Math.min(CLIP, (number - num.mean()) / num.std()));
+                    known++;
+                }
+                if (number == null && (id = layout.missingId[c]) >= 0) {
+                    x[id] = 1.0;
+                    known++;
+                }
+                informative |= number != null;
+            } else if (blank) {
+                if ((id = layout.missingId[c]) >= 0) {
+                    x[id] = 1.0;
+                    known++;
+                }
+            } else {
+                CategoryFeature category = layout.categoryId.get(c).get(v);
+                if (category == null) {
+                    throw unseenCategory((Categorical) spec, v);
+                }
+                codes[c] = category.code();
+                if ((id = category.featureId()) >= 0) {
+                    x[id] = 1.0;
+                    known++;
+                }
+                informative = true;
             }
         }
-        return null;
+        return new Dense(known, informative);
+    }
+
+    /**
+     * The cell of schema column {@code column} that a short code of {@link #encodeDense} stands for: "" (blank) for
+     * "", the number itself in a numeric column, the category with that index in a categorical one.
+     *
+     * @throws IllegalArgumentException when the code cannot come from this schema
+     */
+    String cell(int column, String code) {
+        if (column < 0 || column >= columns.size()) {
+            throw new IllegalArgumentException("no column " + column + " in the schema");
+        }
+        if (code.isEmpty()) {
+            return code;
+        }
+        if (columns.get(column) instanceof Numeric) {
+            if (parseNumber(code) == null) {
+                throw new IllegalArgumentException("not a number: " + code);
+            }
+            return code;
+        }
+        List<String> categories = ((Categorical) columns.get(column)).categories();
+        int k;
+        try {
+            k = Integer.parseInt(code);
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a category index: " + code, e);
+        }
+        if (k < 0 || k >= categories.size()) {
+            throw new IllegalArgumentException("no category " + k + " in column " + columns.get(column).name());
+        }
+        return categories.get(k);
+    }
+
+    /** The type of a schema column, or null when the model does not use it. */
+    ColumnType type(String column) {
+        Integer c = columnIndex.get(column);
+        if (c == null) {
+            return null;
+        }
+        return columns.get(c) instanceof Numeric ? ColumnType.NUMERIC : ColumnType.CATEGORICAL;
     }
 
     List<ColumnSpec> columns() {

@@ -48,6 +48,10 @@ final class FittedModel {
     private final int stayId;
     /** The XGBoost trees, evaluated in Java; null for the linear model. */
     private final TreeEnsemble trees;
+    /** Where the encoder's features sit in the model's feature ids, for scoring without building names. */
+    private final FeatureEncoder.DenseLayout layout;
+    /** The constant part of the linear model's contributions (intercept plus mean-centring); 0 for trees. */
+    private final double linearConstant;
 
     FittedModel(Learner learner, Model<Label> model, FeatureEncoder encoder, double[] featureMeans) {
         if (!learner.accepts(model) || !model.generatesProbabilities()) {
@@ -70,6 +74,16 @@ final class FittedModel {
         this.linearLogOdds = model instanceof LinearSGDModel lin ? linearLogOdds(lin) : null;
         this.trees = model instanceof XGBoostModel<Label> xgb ? TreeEnsemble.of(xgb.getInnerModels().get(0),
                 featureMeans.length, outputs.size(), churnId) : null;
+        ImmutableFeatureMap ids = model.getFeatureIDMap();
+        this.layout = encoder.layout(ids::getID);
+        double constant = 0;
+        if (linearLogOdds != null) {
+            constant = linearLogOdds[featureMeans.length];
+            for (int j = 0; j < featureMeans.length; j++) {
+                constant += linearLogOdds[j] * featureMeans[j];
+            }
+        }
+        this.linearConstant = constant;
     }
 
     /** Fits {@code learner} on the rows (encoded leniently, as training cells may hold counted malformed values). */
@@ -152,6 +166,43 @@ final class FittedModel {
         }
         c[n] = constant;
         return c;
+    }
+
+    /** What {@link #explain(Map, String[])} found: contributions (null: no feature known), and informativeness. */
+    record Contributions(double[] byFeature, boolean informative) {}
+
+    /**
+     * Checks and encodes a record strictly and gives its contributions, as {@link #explain(FeatureEncoder.Encoded)}
+     * does for the features {@link FeatureEncoder#encode} builds, but straight from the cells: no feature names,
+     * no sparse vector.
+     *
+     * @param codes receives each column's cell in short form ({@link FeatureEncoder#encodeDense})
+     * @throws SchemaMismatchException when the record does not fit the schema
+     */
+    Contributions explain(Map<String, String> record, String[] codes) {
+        int n = featureMeans.length;
+        double[] x = new double[n];
+        if (trees != null) {
+            java.util.Arrays.fill(x, Double.NaN);
+        }
+        FeatureEncoder.Dense dense = encoder.encodeDense(record, layout, x, codes);
+        if (dense.knownFeatures() == 0) {
+            return new Contributions(null, dense.informative());
+        }
+        if (trees != null) {
+            return new Contributions(trees.explain(x), dense.informative());
+        }
+        double[] c = new double[n + 1];
+        for (int j = 0; j < n; j++) {
+            c[j] = linearLogOdds[j] * (x[j] - featureMeans[j]);
+        }
+        c[n] = linearConstant;
+        return new Contributions(c, dense.informative());
+    }
+
+    /** Checks a record against the schema (the rules of {@link #explain(Map, String[])}) without scoring it. */
+    void check(Map<String, String> record) {
+        encoder.encodeDense(record, layout, new double[featureMeans.length], new String[encoder.columns().size()]);
     }
 
     /** Tribuo's own probabilities, to check that {@link #rawProbabilities} agrees with it. */

@@ -20,6 +20,10 @@ import java.util.List;
  * <p>Contributions are path attributions (Saabas): walking from the root to the leaf, each split adds the change of
  * the cover-weighted expected value of the node to the feature it split on. They sum, with the expected value of
  * the roots, to the log-odds exactly.
+ *
+ * <p>For speed the trees are laid out in one set of flat arrays (node by node, tree after tree), each split holding
+ * the contribution its "yes", "no" and "missing" branches add, so that scoring walks contiguous memory and adds a
+ * precomputed number per step; the expected value of the roots is one constant.
  */
 final class TreeEnsemble {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -29,11 +33,55 @@ final class TreeEnsemble {
                         double sign) {
     }
 
-    private final List<Tree> trees;
+    /** Per node: the feature split on ({@code < 0}: a leaf), its threshold, and the next node by branch. */
+    private final int[] feature;
+    private final float[] threshold;
+    private final int[] yes;
+    private final int[] no;
+    private final int[] missing;
+    /** Per node: what taking the yes, no or missing branch adds to the split feature's contribution. */
+    private final double[] yesGain;
+    private final double[] noGain;
+    private final double[] missingGain;
+    /** The first node of each tree. */
+    private final int[] roots;
+    private final double expected;
     private final int features;
 
     private TreeEnsemble(List<Tree> trees, int features) {
-        this.trees = trees;
+        int nodes = trees.stream().mapToInt(t -> t.feature().length).sum();
+        this.feature = new int[nodes];
+        this.threshold = new float[nodes];
+        this.yes = new int[nodes];
+        this.no = new int[nodes];
+        this.missing = new int[nodes];
+        this.yesGain = new double[nodes];
+        this.noGain = new double[nodes];
+        this.missingGain = new double[nodes];
+        this.roots = new int[trees.size()];
+        double constant = 0;
+        int base = 0;
+        for (int t = 0; t < trees.size(); t++) {
+            Tree tree = trees.get(t);
+            roots[t] = base;
+            constant += tree.sign() * tree.value()[0];
+            for (int i = 0; i < tree.feature().length; i++) {
+                int at = base + i;
+                feature[at] = tree.feature()[i];
+                if (feature[at] < 0) {
+                    continue;
+                }
+                threshold[at] = tree.threshold()[i];
+                yes[at] = base + tree.yes()[i];
+                no[at] = base + tree.no()[i];
+                missing[at] = base + tree.missing()[i];
+                yesGain[at] = tree.sign() * (tree.value()[tree.yes()[i]] - tree.value()[i]);
+                noGain[at] = tree.sign() * (tree.value()[tree.no()[i]] - tree.value()[i]);
+                missingGain[at] = tree.sign() * (tree.value()[tree.missing()[i]] - tree.value()[i]);
+            }
+            base += tree.feature().length;
+        }
+        this.expected = constant;
         this.features = features;
     }
 
@@ -111,15 +159,22 @@ final class TreeEnsemble {
      */
     double[] explain(double[] x) {
         double[] out = new double[features + 1];
-        for (Tree tree : trees) {
-            int node = 0;
-            out[features] += tree.sign * tree.value[0];
-            while (tree.feature[node] >= 0) {
-                double v = x[tree.feature[node]];
-                int next = Double.isNaN(v) ? tree.missing[node]
-                        : (float) v < tree.threshold[node] ? tree.yes[node] : tree.no[node];
-                out[tree.feature[node]] += tree.sign * (tree.value[next] - tree.value[node]);
-                node = next;
+        out[features] = expected;
+        for (int root : roots) {
+            int node = root;
+            int f;
+            while ((f = feature[node]) >= 0) {
+                double v = x[f];
+                if (Double.isNaN(v)) {
+                    out[f] += missingGain[node];
+                    node = missing[node];
+                } else if ((float) v < threshold[node]) {
+                    out[f] += yesGain[node];
+                    node = yes[node];
+                } else {
+                    out[f] += noGain[node];
+                    node = no[node];
+                }
             }
         }
         return out;
