@@ -1,39 +1,50 @@
 package dev.keel.kb;
 
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
-import dev.langchain4j.model.embedding.onnx.bgesmallenv15q.BgeSmallEnV15QuantizedEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.AbstractInProcessEmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.OnnxBertBiEncoder;
+import dev.langchain4j.model.embedding.onnx.PoolingMode;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.function.Supplier;
 
 /**
  * An in-process ONNX sentence-embedding model shipped inside a Maven artifact, so nothing is
  * downloaded at run time. Loading one takes about a second and its session is thread-safe, so each
  * model is loaded once per JVM ({@link #shared}) and reused by every index and query.
+ *
+ * <p>The session runs each call on the calling thread alone. ONNX Runtime's default spreads one
+ * call over a pool of spinning threads, one per core; with many turns embedding their questions
+ * at once on two cores, those threads fought the callers and each other for the CPU. Batches
+ * ({@link #embedPassages}) still use every core: LangChain4j embeds their texts in parallel.
  */
 public final class Embedder {
     /** The models Keel can use; {@link #DEFAULT} measured best on the StackFAQ evaluation. */
     public enum Model {
-        BGE_SMALL_EN_V15_Q("bge-small-en-v1.5-q", "Represent this sentence for searching relevant passages: ",
-                BgeSmallEnV15QuantizedEmbeddingModel::new),
-        ALL_MINILM_L6_V2("all-minilm-l6-v2", "", AllMiniLmL6V2EmbeddingModel::new);
+        BGE_SMALL_EN_V15_Q("bge-small-en-v1.5-q", "Represent this sentence for searching relevant passages: ", PoolingMode.CLS),
+        ALL_MINILM_L6_V2("all-minilm-l6-v2", "", PoolingMode.MEAN);
 
         public static final Model DEFAULT = ALL_MINILM_L6_V2;
 
         final String id;
         /** BGE is trained to embed short queries with this instruction in front; passages go in bare. */
         final String queryPrefix;
-        final Supplier<EmbeddingModel> loader;
+        /** How the model's token vectors become one vector (as its LangChain4j artifact does it). */
+        final PoolingMode pooling;
 
-        Model(String id, String queryPrefix, Supplier<EmbeddingModel> loader) {
+        Model(String id, String queryPrefix, PoolingMode pooling) {
             this.id = id;
             this.queryPrefix = queryPrefix;
-            this.loader = loader;
+            this.pooling = pooling;
         }
 
         public String id() {
@@ -57,7 +68,48 @@ public final class Embedder {
 
     private Embedder(Model model) {
         this.model = model;
-        this.onnx = model.loader.get();
+        this.onnx = load(model);
+    }
+
+    /** The model and tokenizer files of the model's LangChain4j artifact, in a single-threaded session. */
+    private static EmbeddingModel load(Model model) {
+        OrtEnvironment environment = OrtEnvironment.getEnvironment();
+        try (InputStream onnxFile = resource(model.id + ".onnx");
+             InputStream tokenizer = resource(model.id + "-tokenizer.json");
+             OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(1);
+            options.setInterOpNumThreads(1);
+            OrtSession session = environment.createSession(onnxFile.readAllBytes(), options);
+            OnnxBertBiEncoder encoder = new OnnxBertBiEncoder(environment, session, tokenizer, model.pooling);
+            return new InProcess(encoder);
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the embedding model " + model.id, e);
+        } catch (OrtException e) {
+            throw new IllegalStateException("cannot load the embedding model " + model.id, e);
+        }
+    }
+
+    private static InputStream resource(String name) throws IOException {
+        InputStream in = Embedder.class.getClassLoader().getResourceAsStream(name);
+        if (in == null) {
+            throw new IOException(name + " is not on the class path");
+        }
+        return in;
+    }
+
+    /** LangChain4j's in-process model around an encoder built here; batches run on its default executor (one thread a core). */
+    private static final class InProcess extends AbstractInProcessEmbeddingModel {
+        private final OnnxBertBiEncoder encoder;
+
+        InProcess(OnnxBertBiEncoder encoder) {
+            super(null);
+            this.encoder = encoder;
+        }
+
+        @Override
+        protected OnnxBertBiEncoder model() {
+            return encoder;
+        }
     }
 
     /** The one instance of the default model in this JVM, loaded on first use. */
