@@ -34,21 +34,25 @@ final class KeelServer implements AutoCloseable {
      * @param redisUrl null or blank to start an embedded Redis under {@code data/redis}
      * @param fsync    the embedded Redis {@code appendfsync} policy, {@code always} or {@code everysec}
      * @param llm      the language model, or none for extractive answers
+     * @param queryEmbeddingCache how many recent distinct questions keep their embedding (0: none)
      */
     record Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn,
                     String positive, Path data, String redisUrl, String fsync, double minAnswerability,
-                    Double churnHighThreshold, Double churnMediumThreshold, LlmSettings llm) {
+                    Double churnHighThreshold, Double churnMediumThreshold, LlmSettings llm, int queryEmbeddingCache) {
+        /** How many recent questions keep their embedding unless told otherwise. */
+        static final int QUERY_EMBEDDING_CACHE = 1024;
+
         /** Settings with the churn band thresholds the model was trained with, and no language model. */
         Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn, String positive,
                  Path data, String redisUrl, String fsync, double minAnswerability) {
             this(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync, minAnswerability,
-                    null, null, LlmSettings.none());
+                    null, null, LlmSettings.none(), QUERY_EMBEDDING_CACHE);
         }
 
         /** The same settings, answering through this language model. */
         Settings withLlm(LlmSettings model) {
             return new Settings(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync,
-                    minAnswerability, churnHighThreshold, churnMediumThreshold, model);
+                    minAnswerability, churnHighThreshold, churnMediumThreshold, model, queryEmbeddingCache);
         }
     }
 
@@ -93,6 +97,10 @@ final class KeelServer implements AutoCloseable {
         if (!settings.fsync().equals("always") && !settings.fsync().equals("everysec")) {
             throw new IllegalArgumentException("the Redis fsync policy must be always or everysec, not " + settings.fsync());
         }
+        if (settings.queryEmbeddingCache() < 0) {
+            throw new IllegalArgumentException("the query embedding cache must hold 0 or more questions, not "
+                    + settings.queryEmbeddingCache());
+        }
         List<AutoCloseable> resources = new ArrayList<>();
         try {
             Files.createDirectories(settings.data());
@@ -114,6 +122,7 @@ final class KeelServer implements AutoCloseable {
             ArticleService articles = ArticleService.open(settings.kb(), settings.data(), Embedder.shared());
             resources.add(articles);
             KnowledgeBase knowledgeBase = articles.knowledgeBase();
+            knowledgeBase.embedder().queryCache(settings.queryEmbeddingCache());
             metrics.knowledgeBaseSize(knowledgeBase::passageCount);
             CustomerTable table = CustomerTable.load(settings.customers(), settings.idColumn(), settings.labelColumn(),
                     settings.positive());

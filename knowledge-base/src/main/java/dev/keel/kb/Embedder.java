@@ -12,6 +12,7 @@ import dev.langchain4j.model.embedding.onnx.PoolingMode;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -65,6 +66,7 @@ public final class Embedder {
 
     private final Model model;
     private final EmbeddingModel onnx;
+    private volatile QueryCache queries = new QueryCache(0);
 
     private Embedder(Model model) {
         this.model = model;
@@ -136,7 +138,58 @@ public final class Embedder {
 
     /** Embeds a customer question (with the model's query instruction, if it has one). */
     public float[] embedQuery(String text) {
-        return onnx.embed(model.queryPrefix + text).content().vector();
+        QueryCache cache = queries;
+        String key = QueryCache.key(text);
+        float[] known = cache.get(key);
+        if (known != null) {
+            // a copy, so a caller that changes its vector cannot change the cached one
+            return known.clone();
+        }
+        float[] vector = onnx.embed(model.queryPrefix + text).content().vector();
+        cache.put(key, vector.clone());
+        return vector;
+    }
+
+    /**
+     * Keeps the embeddings of the last {@code entries} distinct questions (0, the default, keeps
+     * none), so a question asked again costs no model call.
+     */
+    public void queryCache(int entries) {
+        queries = new QueryCache(entries);
+    }
+
+    /**
+     * Recent query embeddings by normalised text: trimmed, runs of white space made one space, lower
+     * case. Both models lower-case and split at white space before anything else, so questions with
+     * the same key get the same tokens and the same vector.
+     */
+    private static final class QueryCache {
+        private final int capacity;
+        private final Map<String, float[]> recent;
+
+        QueryCache(int capacity) {
+            this.capacity = capacity;
+            this.recent = new LinkedHashMap<>(16, 0.75f, true) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<String, float[]> eldest) {
+                    return size() > QueryCache.this.capacity;
+                }
+            };
+        }
+
+        static String key(String text) {
+            return text.strip().replaceAll("\\s+", " ").toLowerCase(Locale.ROOT);
+        }
+
+        synchronized float[] get(String key) {
+            return capacity == 0 ? null : recent.get(key);
+        }
+
+        synchronized void put(String key, float[] vector) {
+            if (capacity > 0) {
+                recent.put(key, vector);
+            }
+        }
     }
 
     /** Embeds passages in one batch; the model spreads the batch over the cores. */
