@@ -137,7 +137,7 @@ final class KeelServer implements AutoCloseable {
             CustomerValue value = CustomerValue.of(table);
             Handoffs handoffs = new Handoffs(store, escalation);
             Notices notices = new Notices(templates);
-            Llm llm = Llm.start(settings.llm(), templates);
+            Llm llm = Llm.start(settings.llm(), templates, metrics.registry());
             resources.add(llm);
             ChatService chat = new ChatService(store, knowledgeBase, churn, templates, new ChatService.Escalation(escalation,
                     new EscalationPolicy(escalation), IntentClassifier.bundled(), handoffs, notices, value), llm.answerer(),
