@@ -54,6 +54,12 @@ final class KeelServer implements AutoCloseable {
             return new Settings(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync,
                     minAnswerability, churnHighThreshold, churnMediumThreshold, model, queryEmbeddingCache);
         }
+
+        /** The same settings, keeping the embeddings of this many recent questions. */
+        Settings withQueryEmbeddingCache(int entries) {
+            return new Settings(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync,
+                    minAnswerability, churnHighThreshold, churnMediumThreshold, llm, entries);
+        }
     }
 
     /** How long a stopping server waits for the requests in flight. */
