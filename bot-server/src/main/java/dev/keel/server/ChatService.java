@@ -9,10 +9,6 @@ import dev.keel.server.llm.Answer;
 import dev.keel.server.llm.Answerer;
 import dev.keel.server.llm.Question;
 import dev.keel.server.llm.ReplyStream;
-import dev.keel.server.llm.Answer;
-import dev.keel.server.llm.Answerer;
-import dev.keel.server.llm.Question;
-import dev.keel.server.llm.ReplyStream;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 
@@ -139,10 +135,11 @@ final class ChatService {
     /** As {@link #turn(String, String, String, String)}, passing the reply text on as it is written. */
     JsonObject turn(String conversationId, String token, String rawText, String clientMessageId, ReplyStream stream) {
         validate(rawText, clientMessageId);
-        Map<String, String> conversation = authorize(conversationId, token);
-        Optional<JsonObject> earlier = store.earlierReply(conversationId, clientMessageId);
-        if (earlier.isPresent()) {
-            return earlier.get();
+        // everything the turn reads from Redis comes in one round trip
+        Store.TurnState state = store.turnState(conversationId, clientMessageId);
+        Map<String, String> conversation = authorize(state.conversation(), token);
+        if (state.earlier().isPresent()) {
+            return state.earlier().get();
         }
         String text = VisitorText.clean(rawText);
         long now = System.currentTimeMillis();
@@ -150,7 +147,7 @@ final class ChatService {
                 .put("clientMessageId", clientMessageId).put("at", now);
         if (BOT.equals(conversation.get("owner"))) {
             Optional<JsonObject> answered = botTurn(conversationId, conversation.get("customerId"),
-                    conversation.getOrDefault("identity", "unverified"), text, customerMessage, now, stream);
+                    conversation.getOrDefault("identity", "unverified"), text, customerMessage, now, state.signals(), stream);
             if (answered.isPresent()) {
                 return answered.get();
             }
@@ -242,9 +239,10 @@ final class ChatService {
 
     /** The bot's turn; empty when a person took the conversation over while it was being decided. */
     private Optional<JsonObject> botTurn(String conversationId, String customerId, String identity, String text,
-                                         JsonObject customerMessage, long now, ReplyStream stream) {
+                                         JsonObject customerMessage, long now, List<JsonObject> earlierSignals,
+                                         ReplyStream stream) {
         EscalationPolicy policy = escalation.policy();
-        Deliberation d = deliberate(text, customerId, identity, new TurnHistory(store.signals(conversationId)));
+        Deliberation d = deliberate(text, customerId, identity, new TurnHistory(earlierSignals));
         SearchResult found = d.found();
         IntentClassifier.Reading intent = d.intent();
         JsonObject risk = d.risk();
@@ -411,7 +409,11 @@ final class ChatService {
     }
 
     Map<String, String> authorize(String conversationId, String token) {
-        Map<String, String> conversation = store.conversation(conversationId)
+        return authorize(store.conversation(conversationId), token);
+    }
+
+    private static Map<String, String> authorize(Optional<Map<String, String>> found, String token) {
+        Map<String, String> conversation = found
                 .orElseThrow(() -> new ApiException(404, "conversation_not_found", "no conversation with that id"));
         byte[] expected = conversation.getOrDefault("tokenHash", "").getBytes(StandardCharsets.US_ASCII);
         byte[] given = token == null ? new byte[0] : sha256(token).getBytes(StandardCharsets.US_ASCII);

@@ -41,7 +41,7 @@ final class KbBenchCommand implements Callable<Integer> {
         RetrievalBench.Report r = RetrievalBench.run(real, passages, queries, runs, Embedder.shared());
         ObjectMapper json = new ObjectMapper();
         ObjectNode out = json.createObjectNode()
-                .put("passages", r.passages()).put("real_passages", r.realPassages())
+                .put("passages", r.passages()).put("real_passages", r.realPassages()).put("segments", r.segments())
                 .put("embedded_passages_per_second", KbEvalCommand.round(r.embeddedPerSecond()))
                 .put("indexed_passages_per_second", KbEvalCommand.round(r.indexedPerSecond()))
                 .put("queries", queries).put("runs", runs);

@@ -33,27 +33,38 @@ final class KeelServer implements AutoCloseable {
      * @param redisUrl null or blank to start an embedded Redis under {@code data/redis}
      * @param fsync    the embedded Redis {@code appendfsync} policy, {@code always} or {@code everysec}
      * @param llm      the language model, or none for extractive answers
+     * @param queryEmbeddingCache how many recent distinct questions keep their embedding (0: none)
      */
     record Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn,
                     String positive, Path data, String redisUrl, String fsync, double minAnswerability,
-                    Double churnHighThreshold, Double churnMediumThreshold, LlmSettings llm, Webhooks.Settings webhooks) {
+                    Double churnHighThreshold, Double churnMediumThreshold, LlmSettings llm, Webhooks.Settings webhooks,
+                    int queryEmbeddingCache) {
+        /** How many recent questions keep their embedding unless told otherwise. */
+        static final int QUERY_EMBEDDING_CACHE = 1024;
+
         /** Settings with the churn band thresholds the model was trained with, no language model and no webhooks. */
         Settings(String host, int port, Path kb, Path customers, String idColumn, String labelColumn, String positive,
                  Path data, String redisUrl, String fsync, double minAnswerability) {
             this(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync, minAnswerability,
-                    null, null, LlmSettings.none(), Webhooks.Settings.none());
+                    null, null, LlmSettings.none(), Webhooks.Settings.none(), QUERY_EMBEDDING_CACHE);
         }
 
         /** The same settings, answering through this language model. */
         Settings withLlm(LlmSettings model) {
             return new Settings(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync,
-                    minAnswerability, churnHighThreshold, churnMediumThreshold, model, webhooks);
+                    minAnswerability, churnHighThreshold, churnMediumThreshold, model, webhooks, queryEmbeddingCache);
         }
 
         /** The same settings, delivering webhooks so. */
         Settings withWebhooks(Webhooks.Settings hooks) {
             return new Settings(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync,
-                    minAnswerability, churnHighThreshold, churnMediumThreshold, llm, hooks);
+                    minAnswerability, churnHighThreshold, churnMediumThreshold, llm, hooks, queryEmbeddingCache);
+        }
+
+        /** The same settings, keeping the embeddings of this many recent questions. */
+        Settings withQueryEmbeddingCache(int entries) {
+            return new Settings(host, port, kb, customers, idColumn, labelColumn, positive, data, redisUrl, fsync,
+                    minAnswerability, churnHighThreshold, churnMediumThreshold, llm, webhooks, entries);
         }
     }
 
@@ -98,6 +109,10 @@ final class KeelServer implements AutoCloseable {
         if (!settings.fsync().equals("always") && !settings.fsync().equals("everysec")) {
             throw new IllegalArgumentException("the Redis fsync policy must be always or everysec, not " + settings.fsync());
         }
+        if (settings.queryEmbeddingCache() < 0) {
+            throw new IllegalArgumentException("the query embedding cache must hold 0 or more questions, not "
+                    + settings.queryEmbeddingCache());
+        }
         List<AutoCloseable> resources = new ArrayList<>();
         try {
             Files.createDirectories(settings.data());
@@ -119,6 +134,7 @@ final class KeelServer implements AutoCloseable {
             ArticleService articles = ArticleService.open(settings.kb(), settings.data(), Embedder.shared());
             resources.add(articles);
             KnowledgeBase knowledgeBase = articles.knowledgeBase();
+            knowledgeBase.embedder().queryCache(settings.queryEmbeddingCache());
             metrics.knowledgeBaseSize(knowledgeBase::passageCount);
             CustomerTable table = CustomerTable.load(settings.customers(), settings.idColumn(), settings.labelColumn(),
                     settings.positive());
@@ -133,7 +149,7 @@ final class KeelServer implements AutoCloseable {
             CustomerValue value = CustomerValue.of(table);
             Handoffs handoffs = new Handoffs(store, escalation);
             Notices notices = new Notices(templates);
-            Llm llm = Llm.start(settings.llm(), templates);
+            Llm llm = Llm.start(settings.llm(), templates, metrics.registry());
             resources.add(llm);
             // thresholds and playbooks as configured, or as an admin changed them since (kept in Redis)
             EscalationSettings tuned = new EscalationSettings(store, escalation, AgentBriefing.bundledPlaybooks());

@@ -67,13 +67,19 @@ final class LlmCommand implements Runnable {
         @Option(names = "--delay-ms", defaultValue = "200", description = "The stub's delay before it streams (default: ${DEFAULT-VALUE}).")
         int delayMillis;
 
+        @Option(names = "--query-embedding-cache", defaultValue = "1024",
+                description = "Keel's cache of question embeddings; the bench asks one question, so 0 shows the cost of embedding it every turn (default: ${DEFAULT-VALUE}).")
+        int queryEmbeddingCache;
+
         @Option(names = "--kb", defaultValue = "knowledge-base/articles", description = "Articles (default: ${DEFAULT-VALUE}).")
         Path kb;
 
         @Option(names = "--customers", defaultValue = "churn/customers/telco_churn.csv", description = "Customer table (default: ${DEFAULT-VALUE}).")
         Path customers;
 
-        private final HttpClient http = HttpClient.newBuilder().executor(Executors.newCachedThreadPool()).build();
+        // HTTP/1.1, a connection per conversation, as separate customers have
+        private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .executor(Executors.newCachedThreadPool()).build();
 
         @Override
         public Integer call() throws Exception {
@@ -87,17 +93,13 @@ final class LlmCommand implements Runnable {
                     "LLM_BASE_URL", stub.baseUrl() + "/v1", "LLM_MAX_ATTEMPTS", "1"));
             Path data = Files.createTempDirectory("keel-bench");
             try (KeelServer server = KeelServer.start(new KeelServer.Settings("127.0.0.1", 0, kb, customers, "customerID",
-                    "Churn", "Yes", data, null, "everysec", 0.45).withLlm(llm))) {
+                    "Churn", "Yes", data, null, "everysec", 0.45).withLlm(llm).withQueryEmbeddingCache(queryEmbeddingCache),
+                    unlimited(), System.getenv())) {
                 String keel = "http://127.0.0.1:" + server.port();
-                List<JsonObject> opened = new ArrayList<>();
-                for (int i = 0; i < conversations; i++) {
-                    opened.add(new JsonObject(http.send(request(keel + "/api/v1/conversations", null, "{}"),
-                            HttpResponse.BodyHandlers.ofString()).body()));
-                }
-                measure(opened, keel, stub.baseUrl(), 0);
+                measure(keel, stub.baseUrl(), 0);
                 List<double[]> results = new ArrayList<>();
                 for (int run = 1; run <= runs; run++) {
-                    double[] r = measure(opened, keel, stub.baseUrl(), run);
+                    double[] r = measure(keel, stub.baseUrl(), run);
                     results.add(r);
                     System.out.printf("run %d: stub p50 %.1f ms p99 %.1f ms | through Keel p50 %.1f ms p99 %.1f ms"
                             + " | Keel adds p50 %.1f ms p99 %.1f ms%n", run, r[0], r[1], r[2], r[3], r[2] - r[0], r[3] - r[1]);
@@ -114,15 +116,51 @@ final class LlmCommand implements Runnable {
         }
 
         /** @return stub p50, stub p99, Keel p50, Keel p99, in milliseconds */
-        private double[] measure(List<JsonObject> opened, String keel, String stub, int run) throws Exception {
+        /**
+         * The default security settings without rate limits: all the bench's traffic comes from one
+         * address, at more turns a minute than one customer sends.
+         */
+        private static SecuritySettings unlimited() {
+            SecuritySettings d = SecuritySettings.defaults();
+            return new SecuritySettings(d.identitySecretFile(), d.identityKeysFile(), d.identityAudience(),
+                    d.requireVerifiedIdentity(), d.trustUnverifiedCustomerIds(), d.demoIdentitySigner(),
+                    d.conversationTokenTtl(), d.sessionTtl(), d.secureCookies(), d.allowedOrigins(), 0, 0, 0,
+                    d.idleTimeout(), d.trustedProxies());
+        }
+
+        /**
+         * Each turn through Keel is the first of its own conversation, so that asking the same question
+         * again and again never becomes a hand-off for repeating it. The conversations are opened before
+         * the timed turns start, so that opening them does not compete with the turns.
+         */
+        private double[] measure(String keel, String stub, int run) throws Exception {
             List<Double> direct = load(i -> request(stub + "/v1/chat/completions", null, "{}"), "data:");
+            List<JsonObject> opened = open(keel, conversations * turns);
             List<Double> through = load(i -> {
-                JsonObject c = opened.get(i % opened.size());
+                JsonObject c = opened.get(i);
                 return request(keel + "/api/v1/conversations/" + c.getString("conversationId") + "/messages/stream",
                         c.getString("token"), new JsonObject().put("text", QUESTION)
                                 .put("clientMessageId", "r" + run + "-" + i).encode());
             }, "event: delta");
             return new double[] {percentile(direct, 50), percentile(direct, 99), percentile(through, 50), percentile(through, 99)};
+        }
+
+        private List<JsonObject> open(String keel, int count) throws Exception {
+            ExecutorService openers = Executors.newFixedThreadPool(8);
+            try {
+                List<Future<JsonObject>> futures = new ArrayList<>();
+                for (int i = 0; i < count; i++) {
+                    futures.add(openers.submit(() -> new JsonObject(http.send(request(keel + "/api/v1/conversations", null, "{}"),
+                            HttpResponse.BodyHandlers.ofString()).body())));
+                }
+                List<JsonObject> opened = new ArrayList<>();
+                for (Future<JsonObject> f : futures) {
+                    opened.add(f.get());
+                }
+                return opened;
+            } finally {
+                openers.shutdownNow();
+            }
         }
 
         interface Requests {
@@ -158,15 +196,20 @@ final class LlmCommand implements Runnable {
             long started = System.nanoTime();
             HttpResponse<InputStream> response = http.send(request, HttpResponse.BodyHandlers.ofInputStream());
             double elapsed = Double.NaN;
+            StringBuilder body = new StringBuilder();
             try (BufferedReader in = new BufferedReader(new InputStreamReader(response.body(), StandardCharsets.UTF_8))) {
                 for (String line = in.readLine(); line != null; line = in.readLine()) {
                     if (Double.isNaN(elapsed) && line.startsWith(firstLine)) {
                         elapsed = (System.nanoTime() - started) / 1e6;
                     }
+                    if (body.length() < 500) {
+                        body.append(line).append('\n');
+                    }
                 }
             }
             if (Double.isNaN(elapsed)) {
-                throw new IllegalStateException("no '" + firstLine + "' in the response from " + request.uri());
+                throw new IllegalStateException("no '" + firstLine + "' in the response (HTTP " + response.statusCode()
+                        + ") from " + request.uri() + ": " + body);
             }
             return elapsed;
         }

@@ -74,7 +74,9 @@ final class LoadCommand implements Callable<Integer> {
     Path questionsFile;
 
     private final ObjectMapper json = new ObjectMapper();
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5))
+    // HTTP/1.1, a connection per turn in flight, as separate customers have: over one HTTP/2
+    // connection a slow server made turns fail at the server's limit of concurrent streams
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
             .executor(Executors.newFixedThreadPool(4, daemon())).build();
 
     record Conversation(String id, String token, AtomicBoolean busy) {

@@ -68,6 +68,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Churn probability from which a customer is medium risk (default: the model's, the base churn rate).")
     Double churnMedium;
 
+    @Option(names = "--query-embedding-cache", defaultValue = "1024",
+            description = "How many recent distinct questions keep their embedding, so a question asked again skips the model (0: none; default: ${DEFAULT-VALUE}).")
+    int queryEmbeddingCache;
+
     @Option(names = "--llm-provider", defaultValue = "none",
             description = "Language model provider: openai (any OpenAI-compatible endpoint), ollama or none (default: ${DEFAULT-VALUE}).")
     String llmProvider;
@@ -109,7 +113,8 @@ final class ServeCommand implements Callable<Integer> {
         }
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
                 positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium, LlmSettings.fromEnvironment(env),
-                new Webhooks.Settings(webhookUrl, webhookSecret, webhookMaxAttempts, Webhooks.Settings.DEFAULT_FIRST_RETRY)),
+                new Webhooks.Settings(webhookUrl, webhookSecret, webhookMaxAttempts, Webhooks.Settings.DEFAULT_FIRST_RETRY),
+                queryEmbeddingCache),
                 escalation.config(minAnswerability), security.settings(), System.getenv());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {

@@ -5,6 +5,8 @@ import io.vertx.core.json.JsonObject;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.JedisPool;
 import redis.clients.jedis.exceptions.JedisConnectionException;
+import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.Response;
 import redis.clients.jedis.exceptions.JedisException;
 
 import java.util.List;
@@ -114,9 +116,27 @@ final class Store {
         return fields.isEmpty() ? Optional.empty() : Optional.of(fields);
     }
 
-    Optional<JsonObject> earlierReply(String conversationId, String clientMessageId) {
-        String reply = call(j -> j.hget(conversationKey(conversationId) + ":turns", clientMessageId));
-        return Optional.ofNullable(reply).map(JsonObject::new);
+    /**
+     * What a customer turn reads before it is decided, in one round trip: the conversation (empty
+     * if there is none), the reply already stored for this client message id (a retry), and the
+     * signals of the conversation's earlier bot turns, oldest first.
+     */
+    record TurnState(Optional<Map<String, String>> conversation, Optional<JsonObject> earlier, List<JsonObject> signals) {
+    }
+
+    TurnState turnState(String conversationId, String clientMessageId) {
+        String key = conversationKey(conversationId);
+        return call(j -> {
+            try (Pipeline pipeline = j.pipelined()) {
+                Response<Map<String, String>> fields = pipeline.hgetAll(key);
+                Response<String> earlier = pipeline.hget(key + ":turns", clientMessageId);
+                Response<List<String>> signals = pipeline.lrange(key + ":signals", 0, -1);
+                pipeline.sync();
+                return new TurnState(fields.get().isEmpty() ? Optional.empty() : Optional.of(fields.get()),
+                        Optional.ofNullable(earlier.get()).map(JsonObject::new),
+                        signals.get().stream().map(JsonObject::new).toList());
+            }
+        });
     }
 
     /**

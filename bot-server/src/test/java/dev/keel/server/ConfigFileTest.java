@@ -104,6 +104,13 @@ class ConfigFileTest {
     }
 
     @Test
+    void theQueryEmbeddingCacheIsSetLikeEveryOtherKey() throws Exception {
+        assertThat(parse(Map.of()).queryEmbeddingCache).isEqualTo(KeelServer.Settings.QUERY_EMBEDDING_CACHE);
+        assertThat(parse(Map.of(), "--config", file("query-embedding-cache: 0\n").toString()).queryEmbeddingCache).isZero();
+        assertThat(parse(Map.of("KEEL_QUERY_EMBEDDING_CACHE", "64")).queryEmbeddingCache).isEqualTo(64);
+    }
+
+    @Test
     void anUnknownKeyStopsStartUpWithTheKeyNamed() throws Exception {
         Path config = file("port: 9000\nredis-fsnyc: everysec\n");
         assertThatThrownBy(() -> parse(Map.of(), "--config", config.toString()))

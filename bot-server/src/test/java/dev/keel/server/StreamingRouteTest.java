@@ -247,4 +247,41 @@ class StreamingRouteTest {
         HttpResponse<String> missing = send(path(conversation) + "/stream", conversation.getString("token"), new JsonObject());
         assertThat(missing.statusCode()).isEqualTo(400);
     }
+
+    /** The sum of a metric's samples on {@code /metrics} whose line holds {@code labels}. */
+    private static double scraped(String name, String labels) throws Exception {
+        double sum = 0;
+        for (String line : send("/metrics", null, null).body().split("\n")) {
+            if (line.startsWith(name + "{") && line.contains(labels) || line.startsWith(name + " ")) {
+                sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+            }
+        }
+        return sum;
+    }
+
+    @Test
+    void metricsShowTimeToFirstTokenTokensAndErrorsByClass() throws Exception {
+        double firstTokens = scraped("keel_llm_first_token_seconds_count", "");
+        double tokensIn = scraped("keel_llm_tokens_total", "direction=\"in\"");
+        double tokensOut = scraped("keel_llm_tokens_total", "direction=\"out\"");
+        double serverErrors = scraped("keel_llm_errors_total", "kind=\"SERVER\"");
+
+        wire.stubFor(post(urlPathEqualTo(CHAT)).willReturn(aResponse().withStatus(200)
+                .withHeader("Content-Type", "text/event-stream").withBody(ModelStub.openAiStream(ModelStub.pieces(GROUNDED)))));
+        JsonObject conversation = open();
+        assertThat(names(stream(conversation, PAUSE, "m1"))).endsWith("end");
+        wire.resetAll();
+        wire.stubFor(post(urlPathEqualTo(CHAT)).willReturn(aResponse().withStatus(500)
+                .withHeader("Content-Type", "application/json").withBody(ModelStub.openAiError("server_error", null, "boom"))));
+        assertThat(names(stream(conversation, PAUSE, "m2"))).endsWith("end");
+        int failedCalls = calls();
+
+        assertThat(scraped("keel_llm_first_token_seconds_count", "")).isEqualTo(firstTokens + 1);
+        assertThat(scraped("keel_llm_first_token_seconds_bucket", "le=\"+Inf\"")).isGreaterThanOrEqualTo(firstTokens + 1);
+        assertThat(scraped("keel_llm_tokens_total", "direction=\"in\"")).isEqualTo(tokensIn + 120);
+        assertThat(scraped("keel_llm_tokens_total", "direction=\"out\"")).isGreaterThan(tokensOut);
+        assertThat(failedCalls).isPositive();
+        assertThat(scraped("keel_llm_errors_total", "kind=\"SERVER\"")).isEqualTo(serverErrors + failedCalls);
+        assertThat(send("/metrics", null, null).body()).contains("keel_llm_errors_total{kind=\"QUOTA_EXHAUSTED\"} 0.0");
+    }
 }

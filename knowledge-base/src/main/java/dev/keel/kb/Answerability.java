@@ -41,13 +41,14 @@ record Answerability(double coverageWeight, double floor, double ceiling) {
         };
     }
 
-    double of(IndexSearcher searcher, LanguageAnalysis analysis, Map<Family, List<String>> terms, Passage top,
+    /** @param topDoc the top passage's document number in {@code searcher} */
+    double of(IndexSearcher searcher, LanguageAnalysis analysis, Map<Family, List<String>> terms, Passage top, int topDoc,
               float[] queryVector) throws IOException {
         double coverage = coverage(searcher, analysis, terms, top);
         if (queryVector == null) {
             return coverage;
         }
-        double cosine = PassageIndex.cosine(searcher, top.id(), queryVector);
+        double cosine = PassageIndex.cosine(searcher, topDoc, queryVector);
         double closeness = Math.max(0, Math.min(1, (cosine - floor) / (ceiling - floor)));
         return coverageWeight * coverage + (1 - coverageWeight) * closeness;
     }

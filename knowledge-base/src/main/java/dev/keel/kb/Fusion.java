@@ -29,14 +29,14 @@ record Fusion(Method method, double lexicalWeight, double titleWeight, int rrfK)
     static final Fusion DEFAULT = new Fusion(Method.BLEND, 0.02, 0.40, 60);
 
     /** An article and the passage that earned its place. */
-    record Ranked(Passage best, double score) {
+    record Ranked(Scored best, double score) {
     }
 
     /** One list on its own, collapsed to articles, best first. */
     static List<Ranked> collapse(List<Scored> passages) {
         Map<String, Ranked> byArticle = new LinkedHashMap<>();
         for (Scored s : passages) {
-            byArticle.merge(s.passage().articleId(), new Ranked(s.passage(), s.score()),
+            byArticle.merge(s.articleId(), new Ranked(s, s.score()),
                     (a, b) -> a.score() >= b.score() ? a : b);
         }
         List<Ranked> ranked = new ArrayList<>(byArticle.values());
@@ -60,7 +60,7 @@ record Fusion(Method method, double lexicalWeight, double titleWeight, int rrfK)
             tit.forEach(r -> scores.merge(id(r), titleWeight * cosine(r), Double::sum));
         }
         // the passage shown for an article: the best lexical one (it holds the question's words), else the closest
-        Map<String, Passage> best = new LinkedHashMap<>();
+        Map<String, Scored> best = new LinkedHashMap<>();
         lex.forEach(r -> best.putIfAbsent(id(r), r.best()));
         pas.forEach(r -> best.putIfAbsent(id(r), r.best()));
         tit.forEach(r -> best.putIfAbsent(id(r), r.best()));

@@ -53,7 +53,7 @@ public final class KnowledgeBase implements Closeable {
     /** Passages each search fetches before they are collapsed to articles and fused. */
     private static final int CANDIDATES = 60;
     /** Bump when chunking or indexing changes, so persistent indexes are rebuilt. */
-    private static final String INDEX_FORMAT = "passages-2";
+    private static final String INDEX_FORMAT = "passages-3";
 
     /** Which evidence ranks the articles. */
     public enum Mode {
@@ -144,6 +144,11 @@ public final class KnowledgeBase implements Closeable {
         index.replace(entries, indexIdentity());
     }
 
+    /** Merges the index into one segment, as {@link #synchronize} does after a bulk change. */
+    void mergeSegments() throws IOException {
+        index.mergeSegments(indexIdentity());
+    }
+
     /** The passage vectors of the index, for building realistic synthetic ones. */
     List<float[]> allVectors() throws IOException {
         return index.allVectors();
@@ -183,6 +188,7 @@ public final class KnowledgeBase implements Closeable {
             index.delete(extra, indexIdentity());
         }
         if (!stale.isEmpty() || !extra.isEmpty()) {
+            index.mergeSegments(indexIdentity());
             LOG.info("knowledge base index repaired: {} articles re-indexed, {} removed", stale.size(), extra.size());
         }
         return stale.size() + extra.size();
@@ -249,6 +255,10 @@ public final class KnowledgeBase implements Closeable {
         }
     }
 
+    int segmentCount() {
+        return index.segmentCount();
+    }
+
     public int passageCount() {
         return index.passageCount();
     }
@@ -300,8 +310,8 @@ public final class KnowledgeBase implements Closeable {
         }
     }
 
-    /** What the two searches found for a question, before ranking. */
-    record Candidates(Mode mode, Map<Family, List<String>> terms, List<Scored> lexical, float[] vector, List<Scored> semantic,
+    /** What the searches found for a question, before ranking; the document numbers are those of {@code searcher}. */
+    record Candidates(IndexSearcher searcher, Mode mode, Map<Family, List<String>> terms, List<Scored> lexical, float[] vector, List<Scored> semantic,
                       List<Scored> titles) {
     }
 
@@ -314,7 +324,7 @@ public final class KnowledgeBase implements Closeable {
                 : PassageIndex.run(searcher, PassageIndex.vectorQuery(PassageIndex.VECTOR, vector, CANDIDATES), CANDIDATES);
         List<Scored> titles = vector == null ? List.of()
                 : PassageIndex.run(searcher, PassageIndex.vectorQuery(PassageIndex.TITLE_VECTOR, vector, CANDIDATES), CANDIDATES);
-        return new Candidates(mode, terms, lexical, vector, semantic, titles);
+        return new Candidates(searcher, mode, terms, lexical, vector, semantic, titles);
     }
 
     private SearchResult rank(IndexSearcher searcher, Candidates c, Fusion how, int limit, int termCount) throws IOException {
@@ -323,9 +333,13 @@ public final class KnowledgeBase implements Closeable {
             case VECTOR -> Fusion.collapse(c.semantic());
             case HYBRID -> how.fuse(c.lexical(), c.semantic(), c.titles());
         };
-        List<SearchHit> hits = ranked.stream().limit(limit)
-                .map(r -> new SearchHit(r.best().articleId(), r.best().title(), r.best(), r.score())).toList();
-        double score = hits.isEmpty() ? 0 : answerability.of(searcher, analysis, c.terms(), hits.get(0).passage(), c.vector());
+        List<SearchHit> hits = new ArrayList<>();
+        for (Ranked r : ranked.subList(0, Math.min(limit, ranked.size()))) {
+            Passage passage = PassageIndex.passage(searcher, r.best().doc());
+            hits.add(new SearchHit(passage.articleId(), passage.title(), passage, r.score()));
+        }
+        double score = hits.isEmpty() ? 0
+                : answerability.of(searcher, analysis, c.terms(), hits.get(0).passage(), ranked.get(0).best().doc(), c.vector());
         return new SearchResult(hits, score, termCount);
     }
 
@@ -338,13 +352,16 @@ public final class KnowledgeBase implements Closeable {
         int termCount = primaryCount(question, terms);
         IndexSearcher searcher = index.acquire();
         try {
-            Candidates c = termCount == 0 ? null : candidates(searcher, question, terms, Mode.HYBRID);
+            Candidates found = termCount == 0 ? null : candidates(searcher, question, terms, Mode.HYBRID);
             return (how, limit) -> {
-                if (c == null) {
+                if (found == null) {
                     return SearchResult.empty(termCount);
                 }
                 IndexSearcher current = index.acquire();
                 try {
+                    // document numbers hold only within one reader: search again if the index changed since
+                    Candidates c = current.getIndexReader() == found.searcher().getIndexReader() ? found
+                            : candidates(current, question, terms, Mode.HYBRID);
                     return rank(current, c, how, limit, termCount);
                 } catch (IOException e) {
                     throw new UncheckedIOException(e);

@@ -4,15 +4,18 @@ import dev.keel.kb.LanguageAnalysis.Family;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.SortedDocValues;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
@@ -27,6 +30,7 @@ import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.store.Directory;
+import org.apache.lucene.util.BytesRef;
 
 import java.io.Closeable;
 import java.io.IOException;
@@ -61,8 +65,13 @@ final class PassageIndex implements Closeable {
     private static final float TITLE_BOOST = 2.0f;
     private static final float HEADING_BOOST = 0.5f;
 
-    /** A passage found by one of the two searches, with that search's score. */
-    record Scored(Passage passage, String locale, double score) {
+    /**
+     * A passage found by one of the searches, with that search's score: its document number in the
+     * searcher it came from and its article, read from doc values. Its text is read from stored
+     * fields ({@link #passage}) only for the few passages that are shown, since decompressing the
+     * stored text of every candidate was most of the cost of a search.
+     */
+    record Scored(int doc, String articleId, double score) {
     }
 
     /**
@@ -132,6 +141,16 @@ final class PassageIndex implements Closeable {
         commit(model);
     }
 
+    /**
+     * Merges the index into one segment. A search visits every segment on its own (each has its own
+     * HNSW graph and term dictionary), so after a bulk load that left many segments this makes
+     * searches several times cheaper. Blocks until the merge is done.
+     */
+    void mergeSegments(String model) throws IOException {
+        writer.forceMerge(1);
+        commit(model);
+    }
+
     private void commit(String model) throws IOException {
         writer.setLiveCommitData(Map.of(MODEL_KEY, model).entrySet());
         writer.commit();
@@ -158,8 +177,10 @@ final class PassageIndex implements Closeable {
     List<Passage> passagesOf(String articleId) throws IOException {
         IndexSearcher searcher = acquire();
         try {
-            List<Passage> found = new ArrayList<>(run(searcher, new TermQuery(new Term(ARTICLE_ID, articleId)), 10_000)
-                    .stream().map(Scored::passage).toList());
+            List<Passage> found = new ArrayList<>();
+            for (Scored hit : run(searcher, new TermQuery(new Term(ARTICLE_ID, articleId)), 10_000)) {
+                found.add(passage(searcher, hit.doc()));
+            }
             found.sort(java.util.Comparator.comparing(Passage::id));
             return found;
         } finally {
@@ -181,6 +202,16 @@ final class PassageIndex implements Closeable {
                 }
             }
             return vectors;
+        } finally {
+            release(searcher);
+        }
+    }
+
+    /** Segments of the searchable index: each is searched on its own, HNSW graph and all. */
+    int segmentCount() {
+        IndexSearcher searcher = acquire();
+        try {
+            return searcher.getIndexReader().leaves().size();
         } finally {
             release(searcher);
         }
@@ -233,28 +264,33 @@ final class PassageIndex implements Closeable {
         return new KnnFloatVectorQuery(field, vector, k);
     }
 
-    /** Runs a query and reads back the passages it found. */
+    /** Runs a query; the hits carry their article id but not their text (see {@link #passage}). */
     static List<Scored> run(IndexSearcher searcher, Query query, int n) throws IOException {
         List<Scored> found = new ArrayList<>();
-        StoredFields stored = searcher.storedFields();
-        for (ScoreDoc doc : searcher.search(query, n).scoreDocs) {
-            Document d = stored.document(doc.doc);
-            Passage passage = new Passage(d.get(ID), d.get(ARTICLE_ID), d.get(STORED_TITLE), d.get(STORED_HEADING), d.get(STORED_TEXT));
-            found.add(new Scored(passage, d.get(LOCALE), doc.score));
+        List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+        ScoreDoc[] hits = searcher.search(query, n).scoreDocs;
+        for (ScoreDoc hit : hits) {
+            LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(hit.doc, leaves));
+            SortedDocValues articleIds = DocValues.getSorted(leaf.reader(), ARTICLE_ID);
+            String articleId = articleIds.advanceExact(hit.doc - leaf.docBase)
+                    ? articleIds.lookupOrd(articleIds.ordValue()).utf8ToString() : "";
+            found.add(new Scored(hit.doc, articleId, hit.score));
         }
         return found;
     }
 
+    /** The stored text of a passage found by {@link #run} on the same searcher. */
+    static Passage passage(IndexSearcher searcher, int doc) throws IOException {
+        Document d = searcher.storedFields().document(doc);
+        return new Passage(d.get(ID), d.get(ARTICLE_ID), d.get(STORED_TITLE), d.get(STORED_HEADING), d.get(STORED_TEXT));
+    }
+
     /** The cosine similarity of a query vector and the stored vector of one passage, or 0 if it has none. */
-    static double cosine(IndexSearcher searcher, String passageId, float[] query) throws IOException {
-        ScoreDoc[] hit = searcher.search(new TermQuery(new Term(ID, passageId)), 1).scoreDocs;
-        if (hit.length == 0) {
-            return 0;
-        }
+    static double cosine(IndexSearcher searcher, int doc, float[] query) throws IOException {
         List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
-        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(hit[0].doc, leaves));
+        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
         FloatVectorValues values = leaf.reader().getFloatVectorValues(VECTOR);
-        int local = hit[0].doc - leaf.docBase;
+        int local = doc - leaf.docBase;
         if (values == null || values.advance(local) != local) {
             return 0;
         }
@@ -273,6 +309,7 @@ final class PassageIndex implements Closeable {
         Document doc = new Document();
         doc.add(new StringField(ID, p.id(), Field.Store.YES));
         doc.add(new StringField(ARTICLE_ID, p.articleId(), Field.Store.YES));
+        doc.add(new SortedDocValuesField(ARTICLE_ID, new BytesRef(p.articleId())));
         doc.add(new StringField(ARTICLE_HASH, entry.articleHash(), Field.Store.YES));
         doc.add(new StoredField(LOCALE, entry.locale()));
         doc.add(new TextField(LanguageAnalysis.field("title", family), p.title(), Field.Store.NO));

@@ -1,5 +1,7 @@
 package dev.keel.server.llm;
 
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +33,14 @@ public final class Llm implements AutoCloseable {
         this.resources = resources;
     }
 
+    /** An answerer whose meters no one scrapes. */
     public static Llm start(LlmSettings settings, PromptTemplates templates) {
-        LlmMetrics metrics = new LlmMetrics();
+        return start(settings, templates, new SimpleMeterRegistry());
+    }
+
+    /** An answerer whose meters are registered in {@code registry}. */
+    public static Llm start(LlmSettings settings, PromptTemplates templates, MeterRegistry registry) {
+        LlmMetrics metrics = new LlmMetrics(registry);
         if (!settings.enabled()) {
             return new Llm(new ExtractiveAnswerer(templates), Drafter.NONE, metrics, () -> { });
         }
