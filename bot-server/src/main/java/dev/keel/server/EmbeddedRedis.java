@@ -4,28 +4,44 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import redis.embedded.RedisServer;
 
+import java.io.BufferedReader;
+import java.io.File;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A Redis server process that Keel starts for itself when no {@code REDIS_URL} is given: bound to
  * loopback on a free port, with its append-only file in Keel's data folder so that what a client was
  * told is saved survives a restart.
+ *
+ * <p>The library only supplies the server binary and its command line; Keel runs the process
+ * itself. The library's own way of running it also stops it from a JVM shutdown hook, which
+ * would take Redis away while a stopping Keel still finishes its requests; here Redis stops when
+ * Keel closes it, last.
  */
 final class EmbeddedRedis implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRedis.class);
     private static final String PID_FILE = "redis.pid";
 
-    private final RedisServer server;
+    private static final long START_SECONDS = 30;
+    private static final long STOP_SECONDS = 10;
+
+    private final Process process;
     private final int port;
 
-    private EmbeddedRedis(RedisServer server, int port) {
-        this.server = server;
+    private EmbeddedRedis(Process process, int port) {
+        this.process = process;
         this.port = port;
     }
 
@@ -39,7 +55,7 @@ final class EmbeddedRedis implements AutoCloseable {
         Path dir = folder.toAbsolutePath();
         stopLeftover(dir.resolve(PID_FILE));
         int port = freePort();
-        RedisServer server = RedisServer.newRedisServer()
+        List<String> command = RedisServer.newRedisServer()
                 .bind("127.0.0.1")
                 .port(port)
                 .setting("dir " + dir)
@@ -47,10 +63,12 @@ final class EmbeddedRedis implements AutoCloseable {
                 .setting("appendfsync " + fsync)
                 .setting("pidfile " + dir.resolve(PID_FILE))
                 .setting("protected-mode yes")
-                .build();
-        server.start();
+                .buildCommandArgs();
+        Process process = new ProcessBuilder(command).directory(new File(command.get(0)).getParentFile())
+                .redirectErrorStream(true).start();
+        awaitReady(process);
         LOG.info("embedded redis: started on 127.0.0.1:{} with its data in {} (appendfsync {})", port, dir, fsync);
-        return new EmbeddedRedis(server, port);
+        return new EmbeddedRedis(process, port);
     }
 
     String url() {
@@ -89,12 +107,51 @@ final class EmbeddedRedis implements AutoCloseable {
         }
     }
 
+    /** Reads the server's output on a daemon thread until it accepts connections, then keeps draining it. */
+    private static void awaitReady(Process process) throws IOException {
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line = out.readLine(); line != null; line = out.readLine()) {
+                    LOG.debug("redis: {}", line);
+                    if (line.contains("Ready to accept connections")) {
+                        ready.complete(null);
+                    }
+                }
+            } catch (IOException e) {
+                // the process ended
+            }
+            ready.completeExceptionally(new IOException("embedded redis stopped before it was ready (see the log at debug level)"));
+        }, "keel-embedded-redis");
+        reader.setDaemon(true);
+        reader.start();
+        try {
+            ready.get(START_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            process.destroyForcibly();
+            throw new IOException(e.getCause().getMessage(), e.getCause());
+        } catch (TimeoutException e) {
+            process.destroyForcibly();
+            throw new IOException("embedded redis was not ready in " + START_SECONDS + " s");
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while embedded redis started");
+        }
+    }
+
+    /** SIGTERM, so that Redis writes out its append-only file and exits; forcibly if it takes too long. */
     @Override
     public void close() {
+        process.destroy();
         try {
-            server.stop();
-        } catch (IOException e) {
-            LOG.warn("embedded redis: stop failed: {}", e.getMessage());
+            if (!process.waitFor(STOP_SECONDS, TimeUnit.SECONDS)) {
+                LOG.warn("embedded redis: did not stop in {} s; killing it", STOP_SECONDS);
+                process.destroyForcibly().waitFor();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
         }
     }
 }

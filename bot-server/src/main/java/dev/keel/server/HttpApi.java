@@ -19,6 +19,7 @@ import org.slf4j.MDC;
 
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.Locale;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
@@ -89,6 +90,9 @@ final class HttpApi {
         articles.register(router);
         // a WebSocket upgrade must not be read by the body handler; the routes check their callers themselves
         realTime.register(router, auth);
+        // a form body on a customer route is a mistake (curl -d) or another site's form: say so
+        // before the body handler tries to read it as a form
+        router.route("/api/v1/conversations*").handler(HttpApi::refuseNonJsonBodies);
         router.route("/api/*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES));
         auth.mount(router);
         if (identity.demoSignerOn()) {
@@ -145,13 +149,14 @@ final class HttpApi {
     }
 
     /**
-     * Turns readiness off and refuses new conversations, then waits until the requests in flight
-     * have ended or the time is up.
+     * Turns readiness off and refuses new conversations, serves the open ones for {@code delay},
+     * then waits until the requests in flight have ended or {@code patience} is up.
      *
      * @return the requests still in flight when it stopped waiting
      */
-    int drain(Duration patience) throws InterruptedException {
+    int drain(Duration delay, Duration patience) throws InterruptedException {
         draining.set(true);
+        Thread.sleep(delay.toMillis());
         // event streams and sockets never end by themselves: tell them to reconnect to another node
         realTime.closeAll();
         long deadline = System.nanoTime() + patience.toNanos();
@@ -245,6 +250,17 @@ final class HttpApi {
             return null;
         }
         return header.substring(7).strip();
+    }
+
+    /** A body sent with a type other than JSON is refused with 415; one sent with no type is read as JSON. */
+    private static void refuseNonJsonBodies(RoutingContext ctx) {
+        String type = ctx.request().getHeader(HttpHeaders.CONTENT_TYPE);
+        boolean json = type == null || type.isBlank() || type.toLowerCase(Locale.ROOT).startsWith("application/json");
+        if (ctx.request().method() != HttpMethod.GET && !json) {
+            fail(ctx, new ApiException(415, "json_required", "send the body as application/json"));
+            return;
+        }
+        ctx.next();
     }
 
     static JsonObject requiredJson(RoutingContext ctx) {

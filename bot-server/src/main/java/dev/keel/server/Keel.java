@@ -35,6 +35,15 @@ public final class Keel implements Runnable {
             cli.getErr().println("keel: " + e.getMessage());
             return 2;
         }
+        // a setting Keel refuses (out of range, a missing file) is the user's to fix: its message, not a stack trace
+        cli.setExecutionExceptionHandler((e, line, parsed) -> {
+            if (e instanceof IllegalArgumentException || e instanceof java.nio.file.NoSuchFileException) {
+                line.getErr().println("keel: " + (e instanceof java.nio.file.NoSuchFileException missing
+                        ? "file not found: " + missing.getFile() : e.getMessage()));
+                return 2;
+            }
+            throw e;
+        });
         return cli.execute(args);
     }
 

@@ -200,11 +200,19 @@ final class KeelServer implements AutoCloseable {
 
     /** Turns readiness off, refuses new conversations and waits for the requests in flight. */
     void drain(Duration patience) {
+        drain(Duration.ZERO, patience);
+    }
+
+    /**
+     * As {@link #drain(Duration)}, but first keeps serving the conversations already open for
+     * {@code delay}, while a load balancer that reads readiness stops sending new ones.
+     */
+    private void drain(Duration delay, Duration patience) {
         if (api == null) {
             return;
         }
         try {
-            int unfinished = api.drain(patience);
+            int unfinished = api.drain(delay, patience);
             if (unfinished > 0) {
                 LOG.warn("{} requests were still in flight after {} ms", unfinished, patience.toMillis());
             }
@@ -224,8 +232,13 @@ final class KeelServer implements AutoCloseable {
      */
     @Override
     public void close() {
+        close(Duration.ZERO);
+    }
+
+    /** As {@link #close()}, serving the open conversations for {@code delay} after readiness turns false. */
+    void close(Duration delay) {
         LOG.info("Keel is stopping");
-        drain(DRAIN_PATIENCE);
+        drain(delay, DRAIN_PATIENCE);
         List<AutoCloseable> reversed = new ArrayList<>(resources);
         Collections.reverse(reversed);
         for (AutoCloseable resource : reversed) {
@@ -236,5 +249,6 @@ final class KeelServer implements AutoCloseable {
             }
         }
         resources.clear();
+        LOG.info("Keel stopped");
     }
 }

@@ -5,7 +5,9 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -95,6 +97,10 @@ final class ServeCommand implements Callable<Integer> {
             description = "Attempts per webhook delivery before it is given up (default: ${DEFAULT-VALUE}).")
     int webhookMaxAttempts;
 
+    @Option(names = "--stop-delay-seconds", defaultValue = "0",
+            description = "On SIGTERM, how long the node keeps serving open conversations (readiness 503, new conversations refused) before it closes, so a load balancer can take it out first (default: ${DEFAULT-VALUE}).")
+    int stopDelaySeconds;
+
     @CommandLine.Mixin
     SecurityOptions security;
 
@@ -111,6 +117,14 @@ final class ServeCommand implements Callable<Integer> {
         if (llmModel != null) {
             env.put("LLM_MODEL", llmModel);
         }
+        if (stopDelaySeconds < 0 || stopDelaySeconds > 300) {
+            throw new IllegalArgumentException("--stop-delay-seconds must be from 0 to 300, not " + stopDelaySeconds);
+        }
+        if (!Files.isRegularFile(customers)) {
+            // the defaults are paths inside the checkout
+            throw new IllegalArgumentException("the customer table " + customers + " was not found: run Keel from the"
+                    + " checkout's top folder, or name the table with --customers (and the articles with --kb)");
+        }
         KeelServer server = KeelServer.start(new KeelServer.Settings(host, port, kb, customers, idColumn, labelColumn,
                 positive, data, redisUrl, fsync, minAnswerability, churnHigh, churnMedium, LlmSettings.fromEnvironment(env),
                 new Webhooks.Settings(webhookUrl, webhookSecret, webhookMaxAttempts, Webhooks.Settings.DEFAULT_FIRST_RETRY),
@@ -118,7 +132,7 @@ final class ServeCommand implements Callable<Integer> {
                 escalation.config(minAnswerability), security.settings(), System.getenv());
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            server.close();
+            server.close(Duration.ofSeconds(stopDelaySeconds));
             stopped.countDown();
         }, "keel-shutdown"));
         stopped.await();

@@ -11,6 +11,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.UUID;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -116,6 +117,15 @@ class ChatApiTest {
 
         HttpResponse<String> huge = send("POST", path, token, "{\"text\": \"" + "a".repeat(200_000) + "\"}");
         assertThat(huge.statusCode()).isEqualTo(413);
+
+        // a form body (curl -d without a type, or another site's form) is named as the mistake it is, whatever its size
+        for (String form : List.of("text=hi&clientMessageId=x", "text=" + "a".repeat(3000) + "&clientMessageId=x")) {
+            HttpResponse<String> formPost = HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + server.port() + path))
+                    .header("Content-Type", "application/x-www-form-urlencoded").header("Authorization", "Bearer " + token)
+                    .POST(HttpRequest.BodyPublishers.ofString(form)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(formPost.statusCode()).isEqualTo(415);
+            assertThat(error(formPost).getString("code")).isEqualTo("json_required");
+        }
 
         HttpResponse<String> wrongToken = send("POST", path, "not-the-token",
                 new JsonObject().put("text", "hi").put("clientMessageId", "x").encode());

@@ -45,7 +45,7 @@ class AdminConsoleBrowserTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
     private static final HttpClient HTTP = HttpClient.newHttpClient();
     /** Covered by an article, but not by much: a stricter threshold turns it into a gap. */
-    private static final String BORDERLINE = "Is there a discount on my bill for students?";
+    private static final String BORDERLINE = "Is there a discount on the bill for students?";
     private static final String GAP = "Does my internet plan include a satellite TV dish?";
     private static KeelProcess keel;
     private static Chromium browser;

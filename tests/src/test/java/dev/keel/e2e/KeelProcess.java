@@ -174,6 +174,17 @@ final class KeelProcess implements AutoCloseable {
         return URI.create("http://127.0.0.1:" + port + path);
     }
 
+    /** Sends SIGTERM, as an operator stopping the node would, without waiting for it to exit. */
+    void terminate() {
+        process.destroy();
+    }
+
+    /** Waits for the process to end; its exit code, or empty if it still runs after the timeout. */
+    java.util.OptionalInt awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS)
+                ? java.util.OptionalInt.of(process.exitValue()) : java.util.OptionalInt.empty();
+    }
+
     /** Stops the server as an operator would (SIGTERM) and waits for it to exit. */
     @Override
     public void close() throws Exception {
