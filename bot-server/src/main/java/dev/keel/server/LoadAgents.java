@@ -156,6 +156,11 @@ final class LoadAgents {
         /** Claims in flight plus conversations held: never above the capacity. */
         final AtomicInteger slots = new AtomicInteger();
         final Set<String> mine = ConcurrentHashMap.newKeySet();
+        /**
+         * Conversations claimed or refused since the last queue frame: the queue in hand is stale for
+         * them, so they are not tried again until the next frame says they are waiting.
+         */
+        final Set<String> notAgain = ConcurrentHashMap.newKeySet();
         volatile List<String> queue = List.of();
         volatile WebSocket socket;
         private final StringBuilder partial = new StringBuilder();
@@ -195,7 +200,7 @@ final class LoadAgents {
                     slots.decrementAndGet();
                     return;
                 }
-                if (!mine.add(id)) {
+                if (notAgain.contains(id) || !mine.add(id)) {
                     slots.decrementAndGet();
                     continue;
                 }
@@ -206,12 +211,14 @@ final class LoadAgents {
         private void claim(String id) {
             call("/api/v1/agent/conversations/" + id + "/claim", null).whenComplete((r, e) -> {
                 if (e == null && r.statusCode() == 200) {
+                    notAgain.add(id);
                     claimed.incrementAndGet();
                     claimedNow(id);
                     reply(id);
                 } else {
                     if (e == null && r.statusCode() == 409) {
                         refused.incrementAndGet();
+                        notAgain.add(id);
                     } else {
                         errors.incrementAndGet();
                     }
@@ -279,6 +286,7 @@ final class LoadAgents {
                     queueFrames.incrementAndGet();
                     List<String> ids = new ArrayList<>();
                     frame.path("items").forEach(item -> ids.add(item.path("conversationId").asText()));
+                    notAgain.clear();
                     queue = ids;
                     claimMore();
                 } else if (type.equals("error")) {
