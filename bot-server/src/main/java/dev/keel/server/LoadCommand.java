@@ -38,12 +38,19 @@ import java.util.function.Predicate;
  * rate (open loop: a slow server does not slow the offered load down), one turn at a time per
  * conversation. Keel's own figures (server-side latency, heap, CPU) are read from its
  * {@code /metrics} page before, during and after the run.
+ *
+ * <p>With {@code --agents}, simulated agents ({@link LoadAgents}) take the hand-offs over the agent
+ * API and its WebSocket, and a share of the customers' turns asks for a person so that there are
+ * hand-offs to take.
  */
 @Command(name = "load", mixinStandardHelpOptions = true,
-        description = "Drive a running Keel with simulated customers; print throughput, latency, errors, heap and CPU.")
+        description = "Drive a running Keel with simulated customers and agents; print throughput, latency, errors, hand-offs, heap and CPU.")
 final class LoadCommand implements Callable<Integer> {
     private static final String TURN_ROUTE = "/api/v1/conversations/:id/messages";
     private static final String LATENCY = "vertx_http_server_response_time_seconds";
+    static final String ASK_FOR_PERSON = "I want to talk to a person";
+    /** How long the agents get, after the last turn, to claim and resolve the hand-offs still open. */
+    private static final Duration AGENTS_FINISH = Duration.ofSeconds(60);
     private static final List<String> QUESTIONS = List.of(
             "How do I pause my plan?", "Why is my bill higher this month?", "How can I pay by credit card?",
             "My internet keeps dropping in the evening", "How do I set up my new router?",
@@ -73,6 +80,25 @@ final class LoadCommand implements Callable<Integer> {
     @Option(names = "--questions", description = "JSONL file whose \"question\" fields customers ask (default: questions about the bundled articles).")
     Path questionsFile;
 
+    @Option(names = "--agents", defaultValue = "0",
+            description = "Simulated agents who claim and resolve hand-offs over the agent API (default: ${DEFAULT-VALUE}).")
+    int agents;
+
+    @Option(names = "--agent-capacity", defaultValue = "3", description = "Conversations each agent holds at once (default: ${DEFAULT-VALUE}).")
+    int agentCapacity;
+
+    @Option(names = "--agent-handling-ms", defaultValue = "1000",
+            description = "Time from an agent's reply to resolving the conversation (default: ${DEFAULT-VALUE}).")
+    long agentHandlingMs;
+
+    @Option(names = "--agent-token", defaultValue = "${env:KEEL_AGENT_TOKEN}",
+            description = "Keel's service token, with which the agents act (default: the KEEL_AGENT_TOKEN environment variable).")
+    String agentToken;
+
+    @Option(names = "--handoff-share",
+            description = "Share of customer turns that ask for a person, 0 to 1 (default: 0.05 with agents, else 0).")
+    Double handoffShare;
+
     private final ObjectMapper json = new ObjectMapper();
     // HTTP/1.1, a connection per turn in flight, as separate customers have: over one HTTP/2
     // connection a slow server made turns fail at the server's limit of concurrent streams
@@ -82,9 +108,37 @@ final class LoadCommand implements Callable<Integer> {
     record Conversation(String id, String token, AtomicBoolean busy) {
     }
 
+    /**
+     * What a run carried, for callers that run the command in process.
+     *
+     * @param toPerson turns to a conversation waiting for or with a person: answered with an empty reply
+     */
+    record Result(long sent, long answered, long handoffs, long toPerson, LoadAgents.Figures agents) {
+    }
+
+    private Result result;
+
+    /** The figures of the last run, or null before one finished. */
+    Result result() {
+        return result;
+    }
+
+    /** The reply to one turn: its HTTP status, and whether it made a new hand-off or went to a person. */
+    private record Reply(int status, boolean handedOff, boolean toPerson) {
+    }
+
     @Override
     public Integer call() throws Exception {
         List<String> questions = questionsFile == null ? QUESTIONS : readQuestions(questionsFile);
+        double askForPerson = handoffShare != null ? handoffShare : agents > 0 ? 0.05 : 0;
+        if (agents < 0 || agentCapacity < 1 || agentCapacity > 50 || agentHandlingMs < 0 || askForPerson < 0 || askForPerson > 1) {
+            System.err.println("--agents must be 0 or more, --agent-capacity 1 to 50, --agent-handling-ms 0 or more, --handoff-share 0 to 1");
+            return 1;
+        }
+        if (agents > 0 && (agentToken == null || agentToken.isBlank())) {
+            System.err.println("--agents needs Keel's service token: --agent-token or KEEL_AGENT_TOKEN");
+            return 1;
+        }
         if (get("/health/ready").statusCode() != 200) {
             System.err.println("Keel at " + url + " is not ready");
             return 1;
@@ -92,11 +146,24 @@ final class LoadCommand implements Callable<Integer> {
         long openStarted = System.nanoTime();
         List<Conversation> open = openConversations();
         double openSeconds = (System.nanoTime() - openStarted) / 1e9;
+        LoadAgents desk = null;
+        if (agents > 0) {
+            desk = new LoadAgents(http, url, agentToken.strip(), agentCapacity, Duration.ofMillis(agentHandlingMs), json);
+            try {
+                desk.start(agents);
+            } catch (java.util.concurrent.CompletionException e) {
+                System.err.println("the agents could not start: " + e.getCause());
+                return 1;
+            }
+        }
         ScrapedMetrics before = scrape();
 
         Histogram latency = new Histogram(TimeUnit.SECONDS.toMicros(60), 3);
         Map<String, AtomicInteger> outcomes = new ConcurrentHashMap<>();
         AtomicLong sent = new AtomicLong();
+        AtomicLong handoffs = new AtomicLong();
+        AtomicLong toPerson = new AtomicLong();
+        LoadAgents agentsOrNull = desk;
         Semaphore inFlight = new Semaphore(maxInFlight);
         Random random = new Random(7);
         double[] heapMb = {0};
@@ -120,11 +187,20 @@ final class LoadCommand implements Callable<Integer> {
                 }
                 sent.incrementAndGet();
                 long t0 = System.nanoTime();
-                turn(c, questions.get(random.nextInt(questions.size()))).whenComplete((status, error) -> {
+                String text = random.nextDouble() < askForPerson ? ASK_FOR_PERSON : questions.get(random.nextInt(questions.size()));
+                turn(c, text).whenComplete((reply, error) -> {
                     synchronized (latency) {
                         latency.recordValue(Math.max(1, (System.nanoTime() - t0) / 1000));
                     }
-                    String outcome = error != null ? "error " + error.getClass().getSimpleName() : "HTTP " + status;
+                    if (error == null && reply.handedOff()) {
+                        handoffs.incrementAndGet();
+                        if (agentsOrNull != null) {
+                            agentsOrNull.handedOff(c.id(), t0);
+                        }
+                    } else if (error == null && reply.toPerson()) {
+                        toPerson.incrementAndGet();
+                    }
+                    String outcome = error != null ? "error " + error.getClass().getSimpleName() : "HTTP " + reply.status();
                     outcomes.computeIfAbsent(outcome, k -> new AtomicInteger()).incrementAndGet();
                     c.busy().set(false);
                     inFlight.release();
@@ -142,6 +218,9 @@ final class LoadCommand implements Callable<Integer> {
         }
         inFlight.tryAcquire(maxInFlight, 60, TimeUnit.SECONDS);
         double elapsed = (System.nanoTime() - start) / 1e9;
+        if (desk != null) {
+            desk.finish(AGENTS_FINISH);
+        }
         ScrapedMetrics after = scrape();
         heapMb[0] = Math.max(heapMb[0], heapUsedMb(after));
 
@@ -161,7 +240,23 @@ final class LoadCommand implements Callable<Integer> {
                 heapMb[0], after.sum("jvm_memory_max_bytes", s -> s.has("area", "heap") && s.value() > 0) / 1e6,
                 100 * cpuSamples.stream().mapToDouble(Double::doubleValue).average().orElse(0), 100 * cpuMax[0]);
         System.out.printf("  outcomes    %s%n", new TreeMap<>(outcomes));
-        return outcomes.keySet().stream().allMatch(o -> o.equals("HTTP 200")) ? 0 : 2;
+        LoadAgents.Figures figures = desk == null ? null : desk.figures();
+        if (figures != null || handoffs.get() > 0) {
+            System.out.printf("  hand-offs   %d created; %d turns to a conversation with or waiting for a person, answered empty%n",
+                    handoffs.get(), toPerson.get());
+        }
+        if (figures != null) {
+            Histogram wait = figures.handoffToClaim();
+            System.out.printf("  agents      %d online, capacity %d each: %d claimed (%d more refused, no longer waiting), %d resolved, %d unclaimed at the end%n",
+                    agents, agentCapacity, figures.claimed(), figures.refused(), figures.resolved(), desk.unclaimed());
+            System.out.printf("  to claim    p50 %s  p99 %s  max %s  (%d hand-offs, from the customer's turn to the claim)%n",
+                    micros(wait, 50), micros(wait, 99), wait.getTotalCount() == 0 ? "n/a" : String.format("%.1f ms", wait.getMaxValue() / 1000.0),
+                    wait.getTotalCount());
+            System.out.printf("  agent API   %d errors; %d queue updates over the agent WebSocket%n", figures.errors(), figures.queueFrames());
+        }
+        result = new Result(sent.get(), ok, handoffs.get(), toPerson.get(), figures);
+        boolean agentsClean = figures == null || figures.errors() == 0;
+        return outcomes.keySet().stream().allMatch(o -> o.equals("HTTP 200")) && agentsClean ? 0 : 2;
     }
 
     private List<Conversation> openConversations() throws Exception {
@@ -200,12 +295,42 @@ final class LoadCommand implements Callable<Integer> {
         return null;
     }
 
-    private CompletableFuture<Integer> turn(Conversation c, String text) {
+    /** A percentile of a histogram of microseconds, in milliseconds. */
+    private static String micros(Histogram h, double percentile) {
+        return h.getTotalCount() == 0 ? "n/a" : String.format("%.1f ms", h.getValueAtPercentile(percentile) / 1000.0);
+    }
+
+    private CompletableFuture<Reply> turn(Conversation c, String text) {
         String body = json.createObjectNode().put("text", text).put("clientMessageId", UUID.randomUUID().toString()).toString();
         HttpRequest request = HttpRequest.newBuilder(url.resolve("/api/v1/conversations/" + c.id() + "/messages"))
                 .timeout(Duration.ofSeconds(30)).header("Content-Type", "application/json")
                 .header("Authorization", "Bearer " + c.token()).POST(HttpRequest.BodyPublishers.ofString(body)).build();
-        return http.sendAsync(request, HttpResponse.BodyHandlers.discarding()).thenApply(HttpResponse::statusCode);
+        return http.sendAsync(request, HttpResponse.BodyHandlers.ofString())
+                .thenApply(r -> r.statusCode() == 200 ? read(r.statusCode(), r.body()) : new Reply(r.statusCode(), false, false));
+    }
+
+    /**
+     * Whether a reply made a new hand-off, or came from a conversation already with a person (whose
+     * reply is empty, reason {@code WITH_PERSON} or {@code WAITING_FOR_PERSON}). Only replies that
+     * mention a hand-off are parsed, to keep the client's cost per turn low.
+     */
+    private Reply read(int status, String body) {
+        if (!body.contains("HANDOFF")) {
+            return new Reply(status, false, false);
+        }
+        try {
+            JsonNode reply = json.readTree(body).path("reply");
+            if (!reply.path("decision").asText().equals("HANDOFF")) {
+                return new Reply(status, false, false);
+            }
+            boolean waiting = false;
+            for (JsonNode reason : reply.path("reasons")) {
+                waiting |= reason.asText().equals("WITH_PERSON") || reason.asText().equals("WAITING_FOR_PERSON");
+            }
+            return new Reply(status, !waiting, waiting);
+        } catch (IOException e) {
+            return new Reply(status, false, false);
+        }
     }
 
     private HttpResponse<String> get(String path) throws IOException, InterruptedException {

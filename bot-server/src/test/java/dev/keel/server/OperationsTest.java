@@ -16,12 +16,14 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** What operators see: Prometheus metrics, and a draining server that refuses new conversations only. */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class OperationsTest {
+    private static final String SERVICE_TOKEN = "operations-test-service-token";
     private static KeelServer server;
     private static final HttpClient HTTP = HttpClient.newHttpClient();
 
@@ -30,7 +32,8 @@ class OperationsTest {
         Path root = Path.of(System.getProperty("keel.root", ".."));
         server = KeelServer.start(new KeelServer.Settings("127.0.0.1", 0, root.resolve("knowledge-base/articles"),
                 root.resolve("churn/customers/telco_churn.csv"), "customerID", "Churn", "Yes",
-                Files.createTempDirectory("keel-ops"), null, "everysec", 0.45));
+                Files.createTempDirectory("keel-ops"), null, "everysec", 0.45), SecuritySettings.defaults(),
+                Map.of("KEEL_AGENT_TOKEN", SERVICE_TOKEN));
     }
 
     @AfterAll
@@ -78,6 +81,20 @@ class OperationsTest {
         int exit = new CommandLine(new LoadCommand()).execute("--url", "http://127.0.0.1:" + server.port(),
                 "--conversations", "20", "--rate", "20", "--seconds", "2");
         assertThat(exit).isZero();
+
+        // with agents on the agent API and its socket; a large share of turns asks for a person, so
+        // that a short run surely makes hand-offs
+        LoadCommand load = new LoadCommand();
+        exit = new CommandLine(load).execute("--url", "http://127.0.0.1:" + server.port(),
+                "--conversations", "10", "--rate", "10", "--seconds", "2", "--agents", "2", "--agent-capacity", "2",
+                "--agent-handling-ms", "100", "--agent-token", SERVICE_TOKEN, "--handoff-share", "0.5");
+        assertThat(exit).isZero();
+        LoadCommand.Result result = load.result();
+        assertThat(result.handoffs()).isPositive();
+        assertThat(result.agents().claimed()).isPositive();
+        assertThat(result.agents().resolved()).isPositive();
+        assertThat(result.agents().errors()).isZero();
+        assertThat(result.agents().handoffToClaim().getTotalCount()).isPositive();
     }
 
     @Test
