@@ -83,22 +83,7 @@ class IdentityTrustTest {
     @Test
     void aClaimedCustomerIdWithoutProofIsUnverifiedAndItsChurnScoreIsNeverRead() throws Exception {
         Queue<String> commands = new ConcurrentLinkedQueue<>();
-        Jedis monitor = keel.redis();
-        Thread watcher = new Thread(() -> {
-            try {
-                monitor.monitor(new JedisMonitor() {
-                    @Override
-                    public void onCommand(String command) {
-                        commands.add(command);
-                    }
-                });
-            } catch (RuntimeException closed) {
-                // the test closed the connection
-            }
-        });
-        watcher.setDaemon(true);
-        watcher.start();
-        awaitSeen(commands, "monitor-started");
+        AutoCloseable watching = monitor(commands);
 
         // case 1 of BUG-02: no proof at all
         JsonObject bare = keel.open(new JsonObject().put("customerId", riskyCustomer));
@@ -109,8 +94,7 @@ class IdentityTrustTest {
                 new JsonObject().put("customerId", riskyCustomer).put("identityToken", "abc123").encode());
         assertThat(forged.statusCode()).isEqualTo(401);
         assertThat(SecuredKeel.error(forged).getString("code")).isEqualTo("identity_token_invalid");
-        awaitSeen(commands, "monitor-done");
-        monitor.close();
+        watching.close();
 
         assertThat(commands).noneMatch(c -> c.contains("keel:churn:" + riskyCustomer));
         assertThat(bareReasons).doesNotContain("CHURN_RISK_HIGH", "CHURN_RISK_MEDIUM", "CHURN_RISK_LOW");
