@@ -284,7 +284,7 @@ final class ChatService {
                 .put("intentConfidence", ClassMetrics.round(intent.confidence())).put("intentByRule", intent.byRule())
                 .put("frustration", ClassMetrics.round(signals.frustration())).put("repeats", signals.repeats())
                 .put("failuresBefore", signals.failuresBefore()).put("offTopic", policy.isOffTopic(signals))
-                .put("answered", policy.answers(signals)).put("answerability", found.answerability())
+                .put("answered", policy.answers(signals) && !d.signIn()).put("answerability", found.answerability())
                 .put("riskBand", band.name()).put("decision", outcome.decision().name())
                 .put("reasons", new JsonArray(outcome.reasons())).put("citations", reply.getJsonArray("citations"))
                 .put("customerId", customerId).put("churnProbability", risk.getDouble("probability"))

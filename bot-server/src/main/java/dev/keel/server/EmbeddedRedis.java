@@ -13,9 +13,14 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -34,15 +39,39 @@ final class EmbeddedRedis implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedRedis.class);
     private static final String PID_FILE = "redis.pid";
 
-    private static final long START_SECONDS = 30;
+    /** Loading a large append-only file takes a while; a server that exits is noticed at once. */
+    private static final long START_SECONDS = 600;
     private static final long STOP_SECONDS = 10;
+    /** How long a JVM exit waits for Keel to close Redis itself once Keel is up (its drain and stop delay). */
+    static final Duration KEEP_FOR_KEEL = Duration.ofSeconds(360);
+    private static final String SETSID = "/usr/bin/setsid";
 
     private final Process process;
     private final int port;
+    private final CountDownLatch closed = new CountDownLatch(1);
+    /** Until Keel has started, nobody else will stop Redis, so a JVM exit stops it at once. */
+    private volatile Duration keepFor = Duration.ZERO;
+    private final Thread safetyNet;
 
     private EmbeddedRedis(Process process, int port) {
         this.process = process;
         this.port = port;
+        // not the library's hook, which stopped Redis while Keel still drained: this one waits for Keel's close
+        this.safetyNet = new Thread(() -> {
+            try {
+                if (!closed.await(keepFor.toMillis(), TimeUnit.MILLISECONDS)) {
+                    stop();
+                }
+            } catch (InterruptedException e) {
+                stop();
+            }
+        }, "keel-embedded-redis-safety-net");
+        Runtime.getRuntime().addShutdownHook(safetyNet);
+    }
+
+    /** Keel will close Redis last when it stops; a JVM exit waits that long for it. */
+    void keepUntilClosed(Duration patience) {
+        keepFor = patience;
     }
 
     /**
@@ -64,7 +93,14 @@ final class EmbeddedRedis implements AutoCloseable {
                 .setting("pidfile " + dir.resolve(PID_FILE))
                 .setting("protected-mode yes")
                 .buildCommandArgs();
-        Process process = new ProcessBuilder(command).directory(new File(command.get(0)).getParentFile())
+        List<String> run = new ArrayList<>();
+        if (Files.isExecutable(Path.of(SETSID))) {
+            // a session of its own: a Ctrl-C or a supervisor's signal to Keel's process group does not
+            // stop Redis before Keel has finished with it
+            run.add(SETSID);
+        }
+        run.addAll(command);
+        Process process = new ProcessBuilder(run).directory(new File(command.get(0)).getParentFile())
                 .redirectErrorStream(true).start();
         awaitReady(process);
         LOG.info("embedded redis: started on 127.0.0.1:{} with its data in {} (appendfsync {})", port, dir, fsync);
@@ -107,13 +143,30 @@ final class EmbeddedRedis implements AutoCloseable {
         }
     }
 
-    /** Reads the server's output on a daemon thread until it accepts connections, then keeps draining it. */
+    /**
+     * Reads the server's output on a daemon thread until it accepts connections, then keeps draining
+     * it; Redis's warnings ({@code #}) are logged as warnings, the rest at debug level, and the last
+     * lines go into the error when it does not start.
+     */
     private static void awaitReady(Process process) throws IOException {
         CompletableFuture<Void> ready = new CompletableFuture<>();
+        Deque<String> last = new ArrayDeque<>();
         Thread reader = new Thread(() -> {
             try (BufferedReader out = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
                 for (String line = out.readLine(); line != null; line = out.readLine()) {
-                    LOG.debug("redis: {}", line);
+                    if (line.contains(" # ")) {
+                        LOG.warn("redis: {}", line);
+                    } else {
+                        LOG.debug("redis: {}", line);
+                    }
+                    if (!ready.isDone()) {
+                        synchronized (last) {
+                            last.addLast(line);
+                            if (last.size() > 20) {
+                                last.removeFirst();
+                            }
+                        }
+                    }
                     if (line.contains("Ready to accept connections")) {
                         ready.complete(null);
                     }
@@ -121,7 +174,9 @@ final class EmbeddedRedis implements AutoCloseable {
             } catch (IOException e) {
                 // the process ended
             }
-            ready.completeExceptionally(new IOException("embedded redis stopped before it was ready (see the log at debug level)"));
+            synchronized (last) {
+                ready.completeExceptionally(new IOException("embedded redis stopped before it was ready:\n" + String.join("\n", last)));
+            }
         }, "keel-embedded-redis");
         reader.setDaemon(true);
         reader.start();
@@ -143,6 +198,16 @@ final class EmbeddedRedis implements AutoCloseable {
     /** SIGTERM, so that Redis writes out its append-only file and exits; forcibly if it takes too long. */
     @Override
     public void close() {
+        stop();
+        closed.countDown();
+        try {
+            Runtime.getRuntime().removeShutdownHook(safetyNet);
+        } catch (IllegalStateException shuttingDown) {
+            // the hook has started and returns now that Redis is closed
+        }
+    }
+
+    private void stop() {
         process.destroy();
         try {
             if (!process.waitFor(STOP_SECONDS, TimeUnit.SECONDS)) {

@@ -37,7 +37,7 @@ public final class Keel implements Runnable {
         }
         // a setting Keel refuses (out of range, a missing file) is the user's to fix: its message, not a stack trace
         cli.setExecutionExceptionHandler((e, line, parsed) -> {
-            if (e instanceof IllegalArgumentException || e instanceof java.nio.file.NoSuchFileException) {
+            if ((e instanceof IllegalArgumentException && e.getMessage() != null) || e instanceof java.nio.file.NoSuchFileException) {
                 line.getErr().println("keel: " + (e instanceof java.nio.file.NoSuchFileException missing
                         ? "file not found: " + missing.getFile() : e.getMessage()));
                 return 2;

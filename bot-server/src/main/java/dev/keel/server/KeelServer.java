@@ -76,11 +76,23 @@ final class KeelServer implements AutoCloseable {
     private final List<AutoCloseable> resources;
     private final HttpApi api;
     private final int port;
+    private final EmbeddedRedis embedded;
 
-    private KeelServer(List<AutoCloseable> resources, HttpApi api, int port) {
+    private KeelServer(List<AutoCloseable> resources, HttpApi api, int port, EmbeddedRedis embedded) {
         this.resources = resources;
         this.api = api;
         this.port = port;
+        this.embedded = embedded;
+    }
+
+    /**
+     * For a process that closes this server from its own shutdown hook: the embedded Redis, if any,
+     * then waits at a JVM exit for that close (which stops it last) instead of stopping at once.
+     */
+    void closedOnExit() {
+        if (embedded != null) {
+            embedded.keepUntilClosed(EmbeddedRedis.KEEP_FOR_KEEL);
+        }
     }
 
     /** Starts with the escalation settings of the environment ({@code KEEL_...} variables). */
@@ -118,8 +130,9 @@ final class KeelServer implements AutoCloseable {
             Files.createDirectories(settings.data());
             Templates templates = Templates.load();
             String redisUrl = settings.redisUrl();
+            EmbeddedRedis embedded = null;
             if (redisUrl == null || redisUrl.isBlank()) {
-                EmbeddedRedis embedded = EmbeddedRedis.start(settings.data().resolve("redis"), settings.fsync());
+                embedded = EmbeddedRedis.start(settings.data().resolve("redis"), settings.fsync());
                 resources.add(embedded);
                 redisUrl = embedded.url();
             }
@@ -191,9 +204,9 @@ final class KeelServer implements AutoCloseable {
             resources.add(() -> server.close().await());
             LOG.info("Keel is ready on http://{}:{}/ ({} articles, {} passages)", settings.host(), server.actualPort(),
                     knowledgeBase.articleCount(), knowledgeBase.passageCount());
-            return new KeelServer(resources, api, server.actualPort());
+            return new KeelServer(resources, api, server.actualPort(), embedded);
         } catch (Exception | Error e) {
-            new KeelServer(resources, null, 0).close();
+            new KeelServer(resources, null, 0, null).close();
             throw e;
         }
     }

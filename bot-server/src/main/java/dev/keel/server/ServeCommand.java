@@ -131,6 +131,7 @@ final class ServeCommand implements Callable<Integer> {
                 queryEmbeddingCache),
                 escalation.config(minAnswerability), security.settings(), System.getenv());
         CountDownLatch stopped = new CountDownLatch(1);
+        server.closedOnExit();
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             server.close(Duration.ofSeconds(stopDelaySeconds));
             stopped.countDown();

@@ -27,6 +27,7 @@ class GracefulStopTest {
             JsonNode open = keel.open(null);
             assertThat(keel.say(open, "How do I pause my plan?", "before-stop").get("text").asText()).isNotBlank();
 
+            long redisPid = Long.parseLong(Files.readString(data.resolve("redis/redis.pid")).strip());
             keel.terminate();
             long deadline = System.nanoTime() + Duration.ofSeconds(15).toNanos();
             while (keel.get("/health/ready", null).statusCode() == 200 && System.nanoTime() < deadline) {
@@ -43,6 +44,8 @@ class GracefulStopTest {
             OptionalInt exit = keel.awaitExit(Duration.ofSeconds(90));
             assertThat(exit).as("the node exits by itself after the delay").isPresent();
             assertThat(keel.logText()).contains("Keel is stopping").contains("Keel stopped");
+            // the embedded Redis served to the end and stopped with the node
+            assertThat(ProcessHandle.of(redisPid).map(ProcessHandle::isAlive).orElse(false)).as("redis-server still running").isFalse();
         } finally {
             keel.close();
         }
