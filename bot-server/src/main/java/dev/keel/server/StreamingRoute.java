@@ -75,6 +75,9 @@ final class StreamingRoute {
         private final CompletableFuture<Void> gone = new CompletableFuture<>();
         private final StringBuilder streamed = new StringBuilder();
         private final StringBuilder pending = new StringBuilder();
+        /** Text from the model's thread not yet taken over by the event loop; guards {@link #handOverQueued}. */
+        private final StringBuilder arriving = new StringBuilder();
+        private boolean handOverQueued;
         private boolean started;
 
         Events(HttpServerResponse response, Context context, String clientMessageId) {
@@ -95,16 +98,33 @@ final class StreamingRoute {
             return gone;
         }
 
+        /**
+         * Pieces that arrive while an earlier one still waits for the event loop go out with it, as one
+         * {@code delta}: a model that sends its reply in a burst costs one write, not one per word.
+         */
         @Override
         public void delta(String text) {
+            synchronized (arriving) {
+                arriving.append(text);
+                if (handOverQueued) {
+                    return;
+                }
+                handOverQueued = true;
+            }
             context.runOnContext(v -> {
+                String batch;
+                synchronized (arriving) {
+                    batch = arriving.toString();
+                    arriving.setLength(0);
+                    handOverQueued = false;
+                }
                 // a late piece from an abandoned model call may come after the reply was sent
                 if (gone.isDone() || response.ended()) {
                     return;
                 }
                 start();
-                streamed.append(text);
-                pending.append(event("delta", new JsonObject().put("text", text)));
+                streamed.append(batch);
+                pending.append(event("delta", new JsonObject().put("text", batch)));
                 flush();
                 if (pending.length() > MAX_PENDING_CHARS) {
                     LOG.info("client of turn {} is not reading; giving up on it", clientMessageId);

@@ -11,8 +11,10 @@ import org.apache.lucene.document.TextField;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexReader;
 import org.apache.lucene.index.IndexWriter;
 import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.LeafReader;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.SortedDocValues;
@@ -22,6 +24,7 @@ import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.BooleanClause;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.BoostQuery;
+import org.apache.lucene.search.DocIdSetIterator;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.MatchAllDocsQuery;
@@ -39,6 +42,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicReferenceArray;
 
 /**
  * One Lucene index holding, for every passage, both its analyzed text (BM25) and its embedding
@@ -271,18 +276,76 @@ final class PassageIndex implements Closeable {
         ScoreDoc[] hits = searcher.search(query, n).scoreDocs;
         for (ScoreDoc hit : hits) {
             LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(hit.doc, leaves));
-            SortedDocValues articleIds = DocValues.getSorted(leaf.reader(), ARTICLE_ID);
-            String articleId = articleIds.advanceExact(hit.doc - leaf.docBase)
-                    ? articleIds.lookupOrd(articleIds.ordValue()).utf8ToString() : "";
-            found.add(new Scored(hit.doc, articleId, hit.score));
+            found.add(new Scored(hit.doc, Segment.of(leaf).articleId(hit.doc - leaf.docBase), hit.score));
         }
         return found;
     }
 
     /** The stored text of a passage found by {@link #run} on the same searcher. */
     static Passage passage(IndexSearcher searcher, int doc) throws IOException {
-        Document d = searcher.storedFields().document(doc);
-        return new Passage(d.get(ID), d.get(ARTICLE_ID), d.get(STORED_TITLE), d.get(STORED_HEADING), d.get(STORED_TEXT));
+        List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+        LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
+        return Segment.of(leaf).passage(leaf.reader(), doc - leaf.docBase);
+    }
+
+    /**
+     * What a search reads of one segment again and again, kept for as long as the segment lives: every passage's
+     * article id (read from doc values once) and the stored text of the passages shown so far. A segment never
+     * changes once written (an edit writes new segments and deletes documents), so nothing here goes stale; the
+     * entry goes when Lucene closes the segment. Without this each hit opened its own doc-values iterator and each
+     * shown passage its own stored-fields reader, a large part of a search's time in profiles of a small knowledge base.
+     */
+    private static final class Segment {
+        private static final Map<Object, Segment> OPEN = new ConcurrentHashMap<>();
+
+        private final String[] articleIds;
+        private final AtomicReferenceArray<Passage> passages;
+
+        private Segment(LeafReader reader) throws IOException {
+            this.articleIds = new String[reader.maxDoc()];
+            SortedDocValues values = DocValues.getSorted(reader, ARTICLE_ID);
+            String[] byOrd = new String[values.getValueCount()];
+            for (int ord = 0; ord < byOrd.length; ord++) {
+                byOrd[ord] = values.lookupOrd(ord).utf8ToString();
+            }
+            java.util.Arrays.fill(articleIds, "");
+            for (int doc = values.nextDoc(); doc != DocIdSetIterator.NO_MORE_DOCS; doc = values.nextDoc()) {
+                articleIds[doc] = byOrd[values.ordValue()];
+            }
+            this.passages = new AtomicReferenceArray<>(reader.maxDoc());
+        }
+
+        static Segment of(LeafReaderContext leaf) throws IOException {
+            LeafReader reader = leaf.reader();
+            IndexReader.CacheHelper helper = reader.getCoreCacheHelper();
+            if (helper == null) {
+                return new Segment(reader);
+            }
+            Segment known = OPEN.get(helper.getKey());
+            if (known != null) {
+                return known;
+            }
+            Segment fresh = new Segment(reader);
+            if (OPEN.putIfAbsent(helper.getKey(), fresh) == null) {
+                helper.addClosedListener(OPEN::remove);
+            }
+            return OPEN.get(helper.getKey());
+        }
+
+        String articleId(int doc) {
+            return articleIds[doc];
+        }
+
+        /** @param reader the segment as the searcher has it (readers of one segment share this entry) */
+        Passage passage(LeafReader reader, int doc) throws IOException {
+            Passage known = passages.get(doc);
+            if (known == null) {
+                Document d = reader.storedFields().document(doc);
+                known = new Passage(d.get(ID), d.get(ARTICLE_ID), d.get(STORED_TITLE), d.get(STORED_HEADING), d.get(STORED_TEXT));
+                passages.set(doc, known);
+            }
+            return known;
+        }
     }
 
     /** The cosine similarity of a query vector and the stored vector of one passage, or 0 if it has none. */

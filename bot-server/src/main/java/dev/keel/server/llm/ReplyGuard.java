@@ -32,6 +32,7 @@ final class ReplyGuard {
     /** Past this much held-back text, release it anyway, so that an unclosed bracket cannot stall a reply. */
     private static final int MAX_HELD_CHARS = 400;
     private static final Pattern WORD = Pattern.compile("[\\p{L}\\p{N}']+");
+    private static final Pattern NOT_LETTER_OR_NUMBER = Pattern.compile("[^\\p{L}\\p{N}]");
     private static final Pattern NUMBER = Pattern.compile("\\d+(?:[.,]\\d+)*");
     private static final Map<String, String> NUMBER_WORDS = numberWords();
     private static final Pattern PROMISE = Pattern.compile(
@@ -265,7 +266,7 @@ final class ReplyGuard {
     }
 
     private static String squash(String text) {
-        return text.toLowerCase(Locale.ROOT).replaceAll("[^\\p{L}\\p{N}]", "");
+        return NOT_LETTER_OR_NUMBER.matcher(text.toLowerCase(Locale.ROOT)).replaceAll("");
     }
 
     private static int count(String text, char c) {
