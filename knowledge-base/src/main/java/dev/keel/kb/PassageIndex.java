@@ -288,15 +288,25 @@ final class PassageIndex implements Closeable {
         return Segment.of(leaf).passage(leaf.reader(), doc - leaf.docBase);
     }
 
+    /** Segments whose article ids and shown passages are held (see {@link Segment}), across all open indexes. */
+    static int cachedSegments() {
+        return Segment.open();
+    }
+
     /**
      * What a search reads of one segment again and again, kept for as long as the segment lives: every passage's
-     * article id (read from doc values once) and the stored text of the passages shown so far. A segment never
-     * changes once written (an edit writes new segments and deletes documents), so nothing here goes stale; the
-     * entry goes when Lucene closes the segment. Without this each hit opened its own doc-values iterator and each
+     * article id (read from doc values once) and the stored text of the passages shown so far. Keel never changes a
+     * segment once written: an edit writes new segments and deletes documents, and doc values are never updated in
+     * place (which would change a segment's values under the same key), so nothing here goes stale. The entry goes
+     * when Lucene closes the segment's core; an index that is never closed keeps it. Without this each hit opened its own doc-values iterator and each
      * shown passage its own stored-fields reader, a large part of a search's time in profiles of a small knowledge base.
      */
     private static final class Segment {
         private static final Map<Object, Segment> OPEN = new ConcurrentHashMap<>();
+
+        static int open() {
+            return OPEN.size();
+        }
 
         private final String[] articleIds;
         private final AtomicReferenceArray<Passage> passages;
@@ -321,15 +331,22 @@ final class PassageIndex implements Closeable {
             if (helper == null) {
                 return new Segment(reader);
             }
-            Segment known = OPEN.get(helper.getKey());
+            Object key = helper.getKey();
+            Segment known = OPEN.get(key);
             if (known != null) {
                 return known;
             }
-            Segment fresh = new Segment(reader);
-            if (OPEN.putIfAbsent(helper.getKey(), fresh) == null) {
-                helper.addClosedListener(OPEN::remove);
+            // one reading per new segment, however many searches meet it first at once
+            synchronized (OPEN) {
+                known = OPEN.get(key);
+                if (known == null) {
+                    known = new Segment(reader);
+                    // the listener first: if it cannot be added, nothing is left in the map
+                    helper.addClosedListener(OPEN::remove);
+                    OPEN.put(key, known);
+                }
+                return known;
             }
-            return OPEN.get(helper.getKey());
         }
 
         String articleId(int doc) {

@@ -44,6 +44,46 @@ class ArticleServiceTest {
         }
     }
 
+    /**
+     * A search keeps what it reads of each index segment for the segment's life. An edit must be read from the new
+     * segment while the old one lives on (with the edited article's passage deleted in it), every hit must carry its
+     * own article, and closing the index must let go of everything kept.
+     */
+    @Test
+    void anEditIsReadFreshWhileTheOldSegmentLivesOnAndClosingLetsGoOfWhatSearchesKept() throws Exception {
+        int before = PassageIndex.cachedSegments();
+        try (KnowledgeBase kb = KnowledgeBase.inMemory(Embedder.shared())) {
+            // enough other articles that one deleted passage does not get the old segment merged away
+            List<Article> first = new java.util.ArrayList<>(List.of(refunds("30 days", 1), new Article("shipping",
+                    "Shipping times", "en", List.of(), null, Article.Status.PUBLISHED, "Parcels arrive within 5 working days of dispatch.")));
+            for (String topic : List.of("passwords", "invoices", "addresses", "newsletters", "gift cards", "warranty", "loyalty points", "cookies")) {
+                first.add(new Article(topic.replace(' ', '-'), "About " + topic, "en", List.of(), null, Article.Status.PUBLISHED,
+                        "Everything about " + topic + " is explained on this page."));
+            }
+            kb.index(first);
+            assertThat(kb.search("refund window days", 5, KnowledgeBase.Mode.BM25).hits().get(0).passage().text())
+                    .contains("30 days");
+
+            kb.index(refunds("14 days", 1));
+            assertThat(kb.segmentCount()).isEqualTo(2);
+            for (KnowledgeBase.Mode mode : KnowledgeBase.Mode.values()) {
+                List<SearchHit> hits = kb.search("refund window days", 5, mode).hits();
+                assertThat(hits).filteredOn(h -> h.articleId().equals("refund-window")).singleElement()
+                        .satisfies(h -> assertThat(h.passage().text()).contains("14 days").doesNotContain("30 days"));
+                assertThat(hits).allSatisfy(h -> assertThat(h.passage().articleId()).isEqualTo(h.articleId()));
+            }
+
+            kb.remove("shipping");
+            kb.index(new Article("returns", "Returns", "en", List.of(), null, Article.Status.PUBLISHED,
+                    "Returns are accepted within 45 days."));
+            SearchHit returns = kb.search("returns accepted days", 1, KnowledgeBase.Mode.BM25).hits().get(0);
+            assertThat(returns.articleId()).isEqualTo("returns");
+            assertThat(returns.passage().text()).contains("45 days");
+            assertThat(PassageIndex.cachedSegments()).isGreaterThan(before);
+        }
+        assertThat(PassageIndex.cachedSegments()).isEqualTo(before);
+    }
+
     @Test
     void aDeletedArticleIsNeverFoundAgain() throws Exception {
         try (ArticleService service = open()) {
