@@ -8,6 +8,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 import java.io.BufferedReader;
+import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.net.URI;
@@ -19,12 +20,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.stream.Stream;
 
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.post;
@@ -77,9 +80,14 @@ final class LlmCommand implements Runnable {
         @Option(names = "--customers", defaultValue = "churn/customers/telco_churn.csv", description = "Customer table (default: ${DEFAULT-VALUE}).")
         Path customers;
 
-        // HTTP/1.1, a connection per conversation, as separate customers have
+        // HTTP/1.1, a connection per conversation, as separate customers have; daemon threads, so that idle ones
+        // do not keep the command alive once it has printed its figures
         private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-                .executor(Executors.newCachedThreadPool()).build();
+                .executor(Executors.newCachedThreadPool(r -> {
+                    Thread t = new Thread(r, "llm-bench-client");
+                    t.setDaemon(true);
+                    return t;
+                })).build();
 
         @Override
         public Integer call() throws Exception {
@@ -111,11 +119,20 @@ final class LlmCommand implements Runnable {
                         delayMillis, median[2] - median[0], median[3] - median[1], median[0], median[1]);
             } finally {
                 stub.stop();
+                deleteTree(data);
             }
             return 0;
         }
 
-        /** @return stub p50, stub p99, Keel p50, Keel p99, in milliseconds */
+        /** Removes the bench's own data folder (its Redis files, index and model); what cannot be removed stays. */
+        private static void deleteTree(Path root) {
+            try (Stream<Path> paths = Files.walk(root)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException e) {
+                System.err.println("could not remove " + root + ": " + e.getMessage());
+            }
+        }
+
         /**
          * The default security settings without rate limits: all the bench's traffic comes from one
          * address, at more turns a minute than one customer sends.
@@ -132,6 +149,8 @@ final class LlmCommand implements Runnable {
          * Each turn through Keel is the first of its own conversation, so that asking the same question
          * again and again never becomes a hand-off for repeating it. The conversations are opened before
          * the timed turns start, so that opening them does not compete with the turns.
+         *
+         * @return stub p50, stub p99, Keel p50, Keel p99, in milliseconds
          */
         private double[] measure(String keel, String stub, int run) throws Exception {
             List<Double> direct = load(i -> request(stub + "/v1/chat/completions", null, "{}"), "data:");
