@@ -173,14 +173,14 @@ class EdgePolicyTest {
     void aSlowClientIsCutOffWhileOthersAreServed() throws Exception {
         try (Socket slow = keel.raw("POST /api/v1/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Le"
                 .getBytes(StandardCharsets.US_ASCII))) {
-            assertThat(keel.send("POST", "/api/v1/conversations", "{}").statusCode()).isEqualTo(201);
-            assertThat(keel.send("GET", "/health/ready", null).statusCode()).isEqualTo(200);
+            assertThat(keel.sendOnNewConnection("POST", "/api/v1/conversations", "{}").statusCode()).isEqualTo(201);
+            assertThat(keel.sendOnNewConnection("GET", "/health/ready", null).statusCode()).isEqualTo(200);
             // the idle timeout (2 s here) closes the connection that never finished its request
             assertThat(slow.getInputStream().read()).isEqualTo(-1);
         }
         try (Socket trickle = keel.raw(("POST /api/v1/conversations HTTP/1.1\r\nHost: 127.0.0.1\r\n"
                 + "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"cust").getBytes(StandardCharsets.US_ASCII))) {
-            assertThat(keel.send("GET", "/health/live", null).statusCode()).isEqualTo(200);
+            assertThat(keel.sendOnNewConnection("GET", "/health/live", null).statusCode()).isEqualTo(200);
             String answer = SecuredKeel.readResponse(trickle);
             assertThat(answer).doesNotContain("201");
         }

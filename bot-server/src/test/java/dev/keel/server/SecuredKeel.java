@@ -84,6 +84,21 @@ final class SecuredKeel implements AutoCloseable {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /**
+     * A request on a connection of its own, for tests with a short idle timeout: the shared client's pooled
+     * connection may be closed by the server's idle timeout just as the request goes out on it.
+     */
+    HttpResponse<String> sendOnNewConnection(String method, String path, String body) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
+                .timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) {
+            request.header("Content-Type", "application/json");
+        }
+        HttpClient fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        return fresh.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     /** Opens a conversation with this body; returns {conversationId, token, identity}, failing on any other status. */
     JsonObject open(JsonObject body) throws Exception {
         HttpResponse<String> response = send("POST", "/api/v1/conversations", body.encode());
