@@ -349,16 +349,22 @@ final class ChatService {
         Map<String, String> conversation = store.conversation(conversationId).orElseThrow();
         String owner = conversation.getOrDefault("owner", BOT);
         boolean withAgent = owner.startsWith("agent:");
+        boolean staffed = unstaffed(now).isEmpty();
         JsonObject status = new JsonObject().put("owner", withAgent ? "agent" : owner.toLowerCase(Locale.ROOT))
                 .put("agentsOnline", escalation.handoffs().online(now).size())
                 .put("open", escalation.config().hours().isOpen(now))
-                .put("askForContact", unstaffed(now).isPresent() && QUEUE.equals(owner))
+                .put("askForContact", !staffed && QUEUE.equals(owner))
                 .put("followUpRequested", conversation.containsKey("contact"));
         if (withAgent) {
             status.put("agentName", escalation.handoffs().agentName(owner.substring("agent:".length())));
         }
-        escalation.handoffs().position(conversationId).ifPresent(position -> status.put("position", position)
-                .put("expectedWaitMinutes", escalation.handoffs().expectedWaitMinutes(position, now)));
+        escalation.handoffs().position(conversationId).ifPresent(position -> {
+            status.put("position", position);
+            // with nobody able to answer now there is no wait to promise
+            if (staffed) {
+                status.put("expectedWaitMinutes", escalation.handoffs().expectedWaitMinutes(position, now));
+            }
+        });
         return status;
     }
 

@@ -146,7 +146,11 @@ class HandoffApiTest {
         assertThat(reply.getString("decision")).isEqualTo("HANDOFF");
         assertThat(reply.getBoolean("askForContact")).isTrue();
         assertThat(reply.getString("text")).contains("no one from our team is online").contains("email");
-        assertThat(status(c).getBoolean("askForContact")).isTrue();
+        JsonObject waiting = status(c);
+        assertThat(waiting.getBoolean("askForContact")).isTrue();
+        // still in the queue, but with nobody online no wait is promised
+        assertThat(waiting.getLong("position")).isNotNull();
+        assertThat(waiting.containsKey("expectedWaitMinutes")).isFalse();
 
         HttpResponse<String> bad = send("POST", "/api/v1/conversations/" + c.id() + "/contact", c.token(), null,
                 new JsonObject().put("email", "not an address"));

@@ -61,6 +61,7 @@ class OutOfHoursTest {
         assertThat(status.getBoolean("open")).isFalse();
         assertThat(status.getBoolean("askForContact")).isTrue();
         assertThat(status.getInteger("agentsOnline")).isEqualTo(1);
+        assertThat(status.containsKey("expectedWaitMinutes")).isFalse();
 
         call("POST", "/api/v1/conversations/" + id + "/contact", token, new JsonObject().put("email", "ann.customer@example.com"));
         assertThat(call("GET", "/api/v1/conversations/" + id + "/status", token, null).getBoolean("followUpRequested")).isTrue();
