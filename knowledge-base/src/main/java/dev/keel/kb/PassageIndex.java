@@ -298,8 +298,9 @@ final class PassageIndex implements Closeable {
      * article id (read from doc values once) and the stored text of the passages shown so far. Keel never changes a
      * segment once written: an edit writes new segments and deletes documents, and doc values are never updated in
      * place (which would change a segment's values under the same key), so nothing here goes stale. The entry goes
-     * when Lucene closes the segment's core; an index that is never closed keeps it. Without this each hit opened its own doc-values iterator and each
-     * shown passage its own stored-fields reader, a large part of a search's time in profiles of a small knowledge base.
+     * when Lucene closes the segment's core; an index that is never closed keeps it. Without this each hit opened
+     * its own doc-values iterator and each shown passage its own stored-fields reader, a large part of a search's
+     * time in profiles of a small knowledge base.
      */
     private static final class Segment {
         private static final Map<Object, Segment> OPEN = new ConcurrentHashMap<>();
