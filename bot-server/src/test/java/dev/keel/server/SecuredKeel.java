@@ -72,6 +72,19 @@ final class SecuredKeel implements AutoCloseable {
     }
 
     HttpResponse<String> send(String method, String path, String body, String... headers) throws Exception {
+        return HTTP.send(request(method, path, body, headers), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * A request on a connection of its own, for tests with a short idle timeout: the shared client's pooled
+     * connection may be closed by the server's idle timeout just as the request goes out on it.
+     */
+    HttpResponse<String> sendOnNewConnection(String method, String path, String body) throws Exception {
+        HttpClient fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        return fresh.send(request(method, path, body), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpRequest request(String method, String path, String body, String... headers) {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
                 .timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
@@ -81,22 +94,7 @@ final class SecuredKeel implements AutoCloseable {
         for (int i = 0; i < headers.length; i += 2) {
             request.setHeader(headers[i], headers[i + 1]);
         }
-        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
-    }
-
-    /**
-     * A request on a connection of its own, for tests with a short idle timeout: the shared client's pooled
-     * connection may be closed by the server's idle timeout just as the request goes out on it.
-     */
-    HttpResponse<String> sendOnNewConnection(String method, String path, String body) throws Exception {
-        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port() + path))
-                .timeout(Duration.ofSeconds(30))
-                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) {
-            request.header("Content-Type", "application/json");
-        }
-        HttpClient fresh = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-        return fresh.send(request.build(), HttpResponse.BodyHandlers.ofString());
+        return request.build();
     }
 
     /** Opens a conversation with this body; returns {conversationId, token, identity}, failing on any other status. */

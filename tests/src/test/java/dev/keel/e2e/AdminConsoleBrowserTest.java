@@ -103,12 +103,8 @@ class AdminConsoleBrowserTest {
         }
     }
 
-    private static WebElement byId(String id) {
-        return browser.driver().findElement(By.id(id));
-    }
-
     private static void awaitVisible(String id) {
-        browser.await(id + " is shown", WAIT, () -> byId(id).isDisplayed());
+        browser.await(id + " is shown", WAIT, () -> browser.byId(id).isDisplayed());
     }
 
     /** Accepts the confirmation dialog that the last click opened. */
@@ -122,7 +118,7 @@ class AdminConsoleBrowserTest {
     }
 
     private static void type(String id, String text) {
-        WebElement field = byId(id);
+        WebElement field = browser.byId(id);
         field.clear();
         field.sendKeys(text);
     }
@@ -134,28 +130,28 @@ class AdminConsoleBrowserTest {
         awaitVisible("sign-in-form");
         type("sign-in-name", "admin");
         type("sign-in-password", ADMIN_PASSWORD);
-        byId("sign-in-submit").click();
+        browser.byId("sign-in-submit").click();
         awaitVisible("panel-articles");
 
         type("filter-text", "pause fee");
-        byId("filter-text").submit();
+        browser.byId("filter-text").submit();
         browser.await("the pause article is listed", WAIT, () -> !browser.driver()
                 .findElements(By.cssSelector("#article-rows tr[data-id='lk-pause-plan']")).isEmpty());
         browser.driver().findElement(By.cssSelector("#article-rows tr[data-id='lk-pause-plan']")).click();
-        browser.await("the editor holds the article", WAIT, () -> byId("article-body").getAttribute("value").contains("pause fee of $5"));
+        browser.await("the editor holds the article", WAIT, () -> browser.byId("article-body").getAttribute("value").contains("pause fee of $5"));
 
-        String edited = byId("article-body").getAttribute("value").replace("pause fee of $5 per month", "pause fee of $4 per month");
+        String edited = browser.byId("article-body").getAttribute("value").replace("pause fee of $5 per month", "pause fee of $4 per month");
         browser.script("var body = document.getElementById('article-body'); body.value = arguments[0];"
                 + " body.dispatchEvent(new Event('input'));", edited);
         browser.await("the preview shows the new fee", WAIT,
-                () -> String.valueOf(byId("article-preview").getAttribute("srcdoc")).contains("$4 per month"));
-        byId("article-publish").click();
+                () -> String.valueOf(browser.byId("article-preview").getAttribute("srcdoc")).contains("$4 per month"));
+        browser.byId("article-publish").click();
         browser.await("version 2 is saved and published", WAIT,
-                () -> byId("article-version").getText().equals("2") && byId("article-status").getText().equals("published"));
-        browser.await("the revision list shows version 1", WAIT, () -> byId("revision-rows").getText().contains("1"));
+                () -> browser.byId("article-version").getText().equals("2") && browser.byId("article-status").getText().equals("published"));
+        browser.await("the revision list shows version 1", WAIT, () -> browser.byId("revision-rows").getText().contains("1"));
         browser.driver().findElement(By.cssSelector("#revision-rows button")).click();
-        browser.await("the diff shows the change", WAIT, () -> byId("diff").getText().contains("- Your normal monthly")
-                && byId("diff").getText().contains("$4 per month"));
+        browser.await("the diff shows the change", WAIT, () -> browser.byId("diff").getText().contains("- Your normal monthly")
+                && browser.byId("diff").getText().contains("$4 per month"));
         browser.script("document.getElementById('editor').scrollIntoView()");
         browser.screenshot("admin-articles-editor");
 
@@ -184,17 +180,17 @@ class AdminConsoleBrowserTest {
         assertThat(saved.statusCode()).isEqualTo(200);
 
         type("article-title", "Pause your plan (edited in the console)");
-        byId("article-publish").click();
+        browser.byId("article-publish").click();
         awaitVisible("conflict");
-        assertThat(byId("conflict-text").getText()).contains("You edited version 2", "version 3");
-        assertThat(byId("article-title").getAttribute("value")).isEqualTo("Pause your plan (edited in the console)");
+        assertThat(browser.byId("conflict-text").getText()).contains("You edited version 2", "version 3");
+        assertThat(browser.byId("article-title").getAttribute("value")).isEqualTo("Pause your plan (edited in the console)");
         JsonNode stored = KeelProcess.JSON.readTree(keel.getSignedIn("/api/v1/admin/articles/lk-pause-plan", cookie).body());
         assertThat(stored.get("version").asInt()).isEqualTo(3);
         assertThat(stored.get("title").asText()).isEqualTo("Pausing your plan");
-        byId("conflict-theirs").click();
-        browser.await("their version is loaded", WAIT, () -> byId("article-version").getText().equals("3")
-                && byId("article-title").getAttribute("value").equals("Pausing your plan"));
-        assertThat(byId("conflict").isDisplayed()).isFalse();
+        browser.byId("conflict-theirs").click();
+        browser.await("their version is loaded", WAIT, () -> browser.byId("article-version").getText().equals("3")
+                && browser.byId("article-title").getAttribute("value").equals("Pausing your plan"));
+        assertThat(browser.byId("conflict").isDisplayed()).isFalse();
     }
 
     @Test
@@ -206,9 +202,9 @@ class AdminConsoleBrowserTest {
                 .filter(row -> row.findElement(By.tagName("td")).getText().equals("1")).findFirst().orElseThrow();
         first.findElement(By.xpath(".//button[text()='Revert to this']")).click();
         confirm();
-        browser.await("version 1 is restored as version 4", WAIT, () -> byId("article-version").getText().equals("4")
-                && byId("article-body").getAttribute("value").contains("pause fee of $5 per month"));
-        assertThat(byId("article-title").getAttribute("value")).isEqualTo("Pause your plan");
+        browser.await("version 1 is restored as version 4", WAIT, () -> browser.byId("article-version").getText().equals("4")
+                && browser.byId("article-body").getAttribute("value").contains("pause fee of $5 per month"));
+        assertThat(browser.byId("article-title").getAttribute("value")).isEqualTo("Pause your plan");
         JsonNode reply = keel.say(keel.open(null), "How much is the pause fee per month?", UUID.randomUUID().toString());
         assertThat(reply.get("text").asText()).contains("$5 per month").doesNotContain("$4 per month");
     }
@@ -220,19 +216,19 @@ class AdminConsoleBrowserTest {
         Path good = Files.writeString(dir.resolve("gift-cards.md"),
                 "---\nid: lk-gift-cards\ntitle: Gift cards\nstatus: published\n---\nGift cards of 25 pounds are sold in every shop.\n");
         Path bad = Files.writeString(dir.resolve("no-title.md"), "---\nid: lk-no-title\n---\nA body without a title.\n");
-        byId("import-files").sendKeys(good + "\n" + bad);
-        byId("import-run").click();
-        browser.await("the errors are listed", WAIT, () -> byId("import-result").getText().contains("no-title.md"));
-        assertThat(byId("import-result").getText()).contains("nothing was imported", "'title'").doesNotContain("lk-gift-cards version");
+        browser.byId("import-files").sendKeys(good + "\n" + bad);
+        browser.byId("import-run").click();
+        browser.await("the errors are listed", WAIT, () -> browser.byId("import-result").getText().contains("no-title.md"));
+        assertThat(browser.byId("import-result").getText()).contains("nothing was imported", "'title'").doesNotContain("lk-gift-cards version");
         assertThat(keel.say(keel.open(null), "Do you sell gift cards?", UUID.randomUUID().toString()).get("text").asText())
                 .doesNotContain("25 pounds");
 
         Files.writeString(bad, "---\nid: lk-no-title\ntitle: Now with a title\nstatus: draft\n---\nA body.\n");
-        byId("import-files").clear();
-        byId("import-files").sendKeys(good + "\n" + bad);
-        byId("import-run").click();
-        browser.await("both are imported", WAIT, () -> byId("import-result").getText().contains("lk-gift-cards version 1")
-                && byId("import-result").getText().contains("lk-no-title version 1"));
+        browser.byId("import-files").clear();
+        browser.byId("import-files").sendKeys(good + "\n" + bad);
+        browser.byId("import-run").click();
+        browser.await("both are imported", WAIT, () -> browser.byId("import-result").getText().contains("lk-gift-cards version 1")
+                && browser.byId("import-result").getText().contains("lk-no-title version 1"));
         assertThat(keel.say(keel.open(null), "Do you sell gift cards?", UUID.randomUUID().toString()).get("text").asText())
                 .contains("25 pounds");
     }
@@ -241,31 +237,31 @@ class AdminConsoleBrowserTest {
     @Order(5)
     void scriptPayloadsInAnArticleNeverRunInThePreviewOrTheList() {
         String payload = "<img src=x onerror=\"window.__pwn=1\">";
-        byId("article-new").click();
+        browser.byId("article-new").click();
         type("article-id", "lk-xss-probe");
         type("article-title", "Probe " + payload);
         String body = "# Probe\n\n" + payload + "\n\n<script>window.__pwn=1</script>\n\n[click me](javascript:window.__pwn=1)\n\n"
                 + "<a href=\"#\" onclick=\"window.__pwn=1\">raw link</a> ![x](https://tracker.example/p.png)\n";
         browser.script("var b = document.getElementById('article-body'); b.value = arguments[0]; b.dispatchEvent(new Event('input'));", body);
         browser.await("the preview is rendered", WAIT,
-                () -> String.valueOf(byId("article-preview").getAttribute("srcdoc")).contains("<h1>Probe</h1>"));
-        String srcdoc = byId("article-preview").getAttribute("srcdoc").toLowerCase();
+                () -> String.valueOf(browser.byId("article-preview").getAttribute("srcdoc")).contains("<h1>Probe</h1>"));
+        String srcdoc = browser.byId("article-preview").getAttribute("srcdoc").toLowerCase();
         assertThat(srcdoc).doesNotContain("onerror", "onclick", "<script", "javascript:", "tracker.example");
-        byId("article-save-draft").click();
-        browser.await("the probe is saved as a draft", WAIT, () -> byId("article-status").getText().equals("draft"));
+        browser.byId("article-save-draft").click();
+        browser.await("the probe is saved as a draft", WAIT, () -> browser.byId("article-status").getText().equals("draft"));
         type("filter-text", "lk-xss-probe");
-        byId("filter-text").submit();
-        browser.await("the probe is listed with its title as text", WAIT, () -> byId("article-rows").getText().contains("onerror"));
+        browser.byId("filter-text").submit();
+        browser.await("the probe is listed with its title as text", WAIT, () -> browser.byId("article-rows").getText().contains("onerror"));
         // published, so that retrieval finds it for "try the bot" below
-        byId("article-publish").click();
-        browser.await("the probe is published", WAIT, () -> byId("article-status").getText().equals("published"));
-        byId("revision-rows").findElement(By.tagName("button")).click();
-        browser.await("the diff is shown", WAIT, () -> byId("diff").getText().contains("status: draft"));
+        browser.byId("article-publish").click();
+        browser.await("the probe is published", WAIT, () -> browser.byId("article-status").getText().equals("published"));
+        browser.byId("revision-rows").findElement(By.tagName("button")).click();
+        browser.await("the diff is shown", WAIT, () -> browser.byId("diff").getText().contains("status: draft"));
         // the sandboxed preview is a separate origin: the console cannot reach into it, nor it into the console
         assertThat(browser.script("return typeof window.__pwn")).isEqualTo("undefined");
         assertThat(browser.script("return document.getElementById('article-preview').contentDocument")).isNull();
         assertThat(browser.driver().findElements(By.cssSelector("#article-rows img, #diff img, #editor-heading img"))).isEmpty();
-        assertThat(byId("diff").getText()).contains("title: Probe <img src=x onerror=");
+        assertThat(browser.byId("diff").getText()).contains("title: Probe <img src=x onerror=");
         assertThat(browser.requestedUrls().stream().filter(url -> url.startsWith("http")))
                 .allMatch(url -> url.startsWith("http://127.0.0.1:" + keel.port() + "/"));
     }
@@ -276,28 +272,28 @@ class AdminConsoleBrowserTest {
         tab("try");
         type("try-question", "How long can I pause my plan?");
         type("try-customer", highRisk);
-        byId("try-question").submit();
+        browser.byId("try-question").submit();
         awaitVisible("try-result");
-        assertThat(byId("try-decision").getText()).isIn("ANSWER", "ANSWER_AND_OFFER_HUMAN");
-        assertThat(byId("try-reasons").findElements(By.cssSelector(".chip"))).extracting(WebElement::getText)
+        assertThat(browser.byId("try-decision").getText()).isIn("ANSWER", "ANSWER_AND_OFFER_HUMAN");
+        assertThat(browser.byId("try-reasons").findElements(By.cssSelector(".chip"))).extracting(WebElement::getText)
                 .contains("ANSWERED_FROM_KNOWLEDGE_BASE");
         List<WebElement> passages = browser.driver().findElements(By.cssSelector("#try-passages li.passage"));
         assertThat(passages).isNotEmpty();
         assertThat(passages.get(0).getText()).contains("lk-pause-plan", "score");
-        assertThat(byId("try-signals").getText()).contains("Answerability", "(covered)", "Intent", "Churn risk HIGH", highRisk);
+        assertThat(browser.byId("try-signals").getText()).contains("Answerability", "(covered)", "Intent", "Churn risk HIGH", highRisk);
         browser.script("window.scrollTo(0, 0)");
         browser.screenshot("admin-try-the-bot");
 
         type("try-question", "I want to talk to a human");
-        byId("try-question").submit();
-        browser.await("a request for a person is a hand-off", WAIT, () -> byId("try-decision").getText().equals("HANDOFF"));
-        assertThat(byId("try-reasons").getText()).contains("INTENT_HUMAN");
+        browser.byId("try-question").submit();
+        browser.await("a request for a person is a hand-off", WAIT, () -> browser.byId("try-decision").getText().equals("HANDOFF"));
+        assertThat(browser.byId("try-reasons").getText()).contains("INTENT_HUMAN");
 
         // the probe article's payloads come back as passage text and stay text
         type("try-question", "What does the probe raw link do?");
         type("try-customer", "");
-        byId("try-question").submit();
-        browser.await("the probe is retrieved", WAIT, () -> byId("try-passages").getText().contains("lk-xss-probe"));
+        browser.byId("try-question").submit();
+        browser.await("the probe is retrieved", WAIT, () -> browser.byId("try-passages").getText().contains("lk-xss-probe"));
         assertThat(browser.driver().findElements(By.cssSelector("#try-passages img, #try-passages script, #try-passages a"))).isEmpty();
         assertThat(browser.script("return typeof window.__pwn")).isEqualTo("undefined");
     }
@@ -307,28 +303,28 @@ class AdminConsoleBrowserTest {
     void thresholdsAndPlaybooksAreChangedInTheConsoleAndTakeEffect() throws Exception {
         tab("try");
         type("try-question", BORDERLINE);
-        byId("try-question").submit();
-        browser.await("the borderline question is covered", WAIT, () -> byId("try-signals").getText().contains("(covered)")
-                && byId("try-reasons").getText().contains("ANSWERED_FROM_KNOWLEDGE_BASE"));
+        browser.byId("try-question").submit();
+        browser.await("the borderline question is covered", WAIT, () -> browser.byId("try-signals").getText().contains("(covered)")
+                && browser.byId("try-reasons").getText().contains("ANSWERED_FROM_KNOWLEDGE_BASE"));
 
         tab("escalation");
         browser.await("the thresholds are shown", WAIT, () -> !browser.driver().findElements(By.id("threshold-minAnswerability")).isEmpty());
-        assertThat(byId("settings-info").getText()).contains("configured values are in force");
+        assertThat(browser.byId("settings-info").getText()).contains("configured values are in force");
         type("threshold-minAnswerability", "0.95");
         browser.script("var p = document.getElementById('playbooks'); var list = JSON.parse(p.value);"
                 + " list.unshift({band: '*', intent: '*', steps: ['Check the outage map before anything else.']});"
                 + " p.value = JSON.stringify(list, null, 2);");
-        byId("thresholds-form").findElement(By.cssSelector("button[type='submit']")).click();
-        browser.await("version 1 of the settings is saved", WAIT, () -> byId("settings-info").getText().contains("Version 1, changed by admin"));
+        browser.byId("thresholds-form").findElement(By.cssSelector("button[type='submit']")).click();
+        browser.await("version 1 of the settings is saved", WAIT, () -> browser.byId("settings-info").getText().contains("Version 1, changed by admin"));
         browser.script("window.scrollTo(0, 0)");
         browser.screenshot("admin-escalation");
 
         // the stricter threshold applies to the next question at once
         tab("try");
         type("try-question", BORDERLINE);
-        byId("try-question").submit();
-        browser.await("the same question is now a gap", WAIT, () -> byId("try-reasons").getText().contains("NOT_IN_KNOWLEDGE_BASE"));
-        assertThat(byId("try-signals").getText()).contains("(not covered)");
+        browser.byId("try-question").submit();
+        browser.await("the same question is now a gap", WAIT, () -> browser.byId("try-reasons").getText().contains("NOT_IN_KNOWLEDGE_BASE"));
+        assertThat(browser.byId("try-signals").getText()).contains("(not covered)");
 
         // the new playbook is what the agent who claims the waiting customer is shown
         String path = "/conversations/" + waiting.get("conversationId").asText();
@@ -338,11 +334,11 @@ class AdminConsoleBrowserTest {
         assertThat(briefing.findValue("playbook").get("steps").get(0).asText()).isEqualTo("Check the outage map before anything else.");
 
         tab("escalation");
-        byId("settings-reset").click();
+        browser.byId("settings-reset").click();
         confirm();
-        browser.await("the configured values are back", WAIT, () -> byId("settings-info").getText().contains("configured values are in force")
-                && byId("threshold-minAnswerability").getAttribute("value").equals("0.45"));
-        assertThat(byId("playbooks").getAttribute("value")).doesNotContain("outage map before anything");
+        browser.await("the configured values are back", WAIT, () -> browser.byId("settings-info").getText().contains("configured values are in force")
+                && browser.byId("threshold-minAnswerability").getAttribute("value").equals("0.45"));
+        assertThat(browser.byId("playbooks").getAttribute("value")).doesNotContain("outage map before anything");
     }
 
     @Test
@@ -365,13 +361,13 @@ class AdminConsoleBrowserTest {
         for (String chart : List.of("chart-resolved", "chart-reasons", "chart-satisfaction", "chart-wait", "chart-churn")) {
             browser.await(chart + " is drawn", WAIT, () -> !browser.driver().findElements(By.cssSelector("#" + chart + " svg")).isEmpty());
         }
-        assertThat(byId("chart-resolved").getText()).contains("%", "handed to a person");
+        assertThat(browser.byId("chart-resolved").getText()).contains("%", "handed to a person");
         assertThat(browser.driver().findElements(By.cssSelector("#chart-reasons svg rect"))).isNotEmpty();
-        assertThat(byId("chart-reasons").getText()).contains("INTENT_HUMAN");
+        assertThat(browser.byId("chart-reasons").getText()).contains("INTENT_HUMAN");
         // the ratings come from the widget's rating route; none were given here
-        assertThat(byId("chart-satisfaction").getText()).contains("No ratings yet.");
-        assertThat(byId("chart-wait").getText()).contains("median");
-        assertThat(byId("chart-churn").getText()).contains("high 1", "low 1");
+        assertThat(browser.byId("chart-satisfaction").getText()).contains("No ratings yet.");
+        assertThat(browser.byId("chart-wait").getText()).contains("median");
+        assertThat(browser.byId("chart-churn").getText()).contains("high 1", "low 1");
         assertThat(browser.driver().findElements(By.cssSelector("#chart-churn svg rect"))).isNotEmpty();
 
         List<WebElement> rows = browser.driver().findElements(By.cssSelector("#failed-rows tr"));
@@ -379,7 +375,7 @@ class AdminConsoleBrowserTest {
         List<WebElement> top = rows.get(0).findElements(By.tagName("td"));
         assertThat(top.get(0).getText()).isEqualTo(GAP);
         assertThat(top.get(1).getText()).isEqualTo("2");
-        assertThat(byId("failed-rows").getText()).contains("bitcoin").doesNotContain("onerror");
+        assertThat(browser.byId("failed-rows").getText()).contains("bitcoin").doesNotContain("onerror");
         assertThat(browser.driver().findElements(By.cssSelector("#failed-rows img"))).isEmpty();
         assertThat(browser.script("return typeof window.__pwn")).isEqualTo("undefined");
         browser.script("window.scrollTo(0, 0)");

@@ -116,14 +116,14 @@ class AgentConsoleBrowserTest {
     @Order(1)
     void anAgentTakesAHandOffFromTheLiveQueueAnswersWithASuggestionAndResolvesIt() throws Exception {
         browser.open(base() + "/agent/");
-        browser.await("the sign-in form", WAIT, () -> visible("signin"));
-        byId("signin-name").sendKeys(AGENT);
-        byId("signin-password").sendKeys(AGENT_PASSWORD);
-        byId("signin").findElement(By.cssSelector("button[type=submit]")).click();
-        browser.await("the console after sign-in", WAIT, () -> visible("console"));
-        assertThat(byId("whoami").getText()).contains(AGENT);
-        byId("presence").click();
-        browser.await("the agent is online", WAIT, () -> "true".equals(byId("presence").getAttribute("aria-pressed")));
+        browser.await("the sign-in form", WAIT, () -> browser.visible("signin"));
+        browser.byId("signin-name").sendKeys(AGENT);
+        browser.byId("signin-password").sendKeys(AGENT_PASSWORD);
+        browser.byId("signin").findElement(By.cssSelector("button[type=submit]")).click();
+        browser.await("the console after sign-in", WAIT, () -> browser.visible("console"));
+        assertThat(browser.byId("whoami").getText()).contains(AGENT);
+        browser.byId("presence").click();
+        browser.await("the agent is online", WAIT, () -> "true".equals(browser.byId("presence").getAttribute("aria-pressed")));
         browser.await("the presence heartbeat reached Keel", WAIT, () -> agentsOnline().contains(AGENT));
         browser.script("window.__sameDocument = 'yes'");
 
@@ -139,7 +139,7 @@ class AgentConsoleBrowserTest {
         assertThat(reply.get("decision").asText()).isEqualTo("HANDOFF");
 
         String ticket = "#queue li[data-conversation-id='" + conversationId + "']";
-        browser.await("the hand-off appears in the queue without a reload", WAIT, () -> present(ticket));
+        browser.await("the hand-off appears in the queue without a reload", WAIT, () -> browser.present(ticket));
         WebElement entry = browser.driver().findElement(By.cssSelector(ticket));
         assertThat(entry.findElement(By.cssSelector(".badge.unverified")).getText()).isEqualTo("unverified");
         WebElement band = entry.findElement(By.cssSelector(".ticket-head .badge[class*='band-']"));
@@ -154,31 +154,31 @@ class AgentConsoleBrowserTest {
         browser.screenshot("agent-console-queue");
 
         browser.driver().findElement(By.cssSelector(ticket + " button.claim")).click();
-        browser.await("the conversation opens", WAIT, () -> visible("chat"));
-        browser.await("the transcript so far", WAIT, () -> present("#transcript li.msg.customer strong"));
+        browser.await("the conversation opens", WAIT, () -> browser.visible("chat"));
+        browser.await("the transcript so far", WAIT, () -> browser.present("#transcript li.msg.customer strong"));
         WebElement first = browser.driver().findElement(By.cssSelector("#transcript li.msg.customer"));
         assertThat(first.getText()).contains("Order help please");
         assertThat(first.findElement(By.cssSelector("strong")).getText()).isEqualTo("thanks");
         assertThat(browser.driver().findElements(By.cssSelector("#transcript img, #briefing img, #queue img"))).isEmpty();
         assertThat(browser.script("return typeof window.__pwn")).isEqualTo("undefined");
-        assertThat(byId("chat-identity").getText()).isEqualTo("unverified");
-        assertThat(byId("summary").getText()).doesNotContain("<img").doesNotContain("onerror");
-        assertThat(byId("risk").getText()).contains("Risk unknown").contains("unverified");
-        assertThat(byId("playbook").findElements(By.tagName("li"))).isNotEmpty();
+        assertThat(browser.byId("chat-identity").getText()).isEqualTo("unverified");
+        assertThat(browser.byId("summary").getText()).doesNotContain("<img").doesNotContain("onerror");
+        assertThat(browser.byId("risk").getText()).contains("Risk unknown").contains("unverified");
+        assertThat(browser.byId("playbook").findElements(By.tagName("li"))).isNotEmpty();
 
-        browser.await("suggested replies", WAIT, () -> present("#suggestions button.use-suggestion"));
-        assertThat(byId("suggestions").getText()).as("quoted from the articles").contains("From: How to cancel your service");
+        browser.await("suggested replies", WAIT, () -> browser.present("#suggestions button.use-suggestion"));
+        assertThat(browser.byId("suggestions").getText()).as("quoted from the articles").contains("From: How to cancel your service");
         WebElement suggestion = browser.driver().findElement(By.cssSelector("#suggestions li.suggestion"));
         String suggested = suggestion.findElement(By.cssSelector(".text")).getText();
         assertThat(suggested).as("the model's draft first, without its markup").contains("walk you through it")
                 .doesNotContain("<svg").doesNotContain("onload");
         assertThat(suggestion.findElement(By.cssSelector(".source")).getText()).startsWith("From: ").hasSizeGreaterThan(6);
         suggestion.findElement(By.cssSelector("button.use-suggestion")).click();
-        assertThat(byId("reply").getAttribute("value")).as("a suggestion goes into the composer").isNotBlank();
-        assertThat(present("#transcript li.msg.agent")).as("a suggestion is never sent by itself").isFalse();
-        byId("reply").sendKeys(Keys.ENTER);
-        browser.await("the agent's message in the console", WAIT, () -> present("#transcript li.msg.agent"));
-        browser.await("the composer is cleared", WAIT, () -> byId("reply").getAttribute("value").isEmpty());
+        assertThat(browser.byId("reply").getAttribute("value")).as("a suggestion goes into the composer").isNotBlank();
+        assertThat(browser.present("#transcript li.msg.agent")).as("a suggestion is never sent by itself").isFalse();
+        browser.byId("reply").sendKeys(Keys.ENTER);
+        browser.await("the agent's message in the console", WAIT, () -> browser.present("#transcript li.msg.agent"));
+        browser.await("the composer is cleared", WAIT, () -> browser.byId("reply").getAttribute("value").isEmpty());
 
         List<String> agentTexts = new ArrayList<>();
         keel.transcript(customer).forEach(m -> {
@@ -194,15 +194,15 @@ class AgentConsoleBrowserTest {
                 .findElements(By.cssSelector("#transcript li.msg.customer")).stream()
                 .anyMatch(m -> m.getText().contains("what does my final bill include")));
         assertThat(browser.script("return window.__sameDocument")).as("no reload").isEqualTo("yes");
-        assertThat(byId("next-step").getText()).contains("waiting for your reply");
-        browser.await("the model's hand-off summary", WAIT, () -> byId("summary-source").getText().contains("language model"));
-        assertThat(byId("summary").getText()).contains("asked for help").doesNotContain("<img").doesNotContain("onerror");
+        assertThat(browser.byId("next-step").getText()).contains("waiting for your reply");
+        browser.await("the model's hand-off summary", WAIT, () -> browser.byId("summary-source").getText().contains("language model"));
+        assertThat(browser.byId("summary").getText()).contains("asked for help").doesNotContain("<img").doesNotContain("onerror");
         browser.script("window.scrollTo(0, 0); document.getElementById('briefing').scrollTop = 0");
         browser.screenshot("agent-console-chat");
 
-        new Select(byId("disposition")).selectByValue("retained");
-        byId("resolve").click();
-        browser.await("the conversation closes", WAIT, () -> !visible("chat"));
+        new Select(browser.byId("disposition")).selectByValue("retained");
+        browser.byId("resolve").click();
+        browser.await("the conversation closes", WAIT, () -> !browser.visible("chat"));
         JsonNode status = KeelProcess.JSON.readTree(keel.get("/api/v1/conversations/" + conversationId + "/status",
                 customer.get("token").asText()).body());
         assertThat(status.get("owner").asText()).isEqualTo("bot");
@@ -234,7 +234,7 @@ class AgentConsoleBrowserTest {
         assertThat(tickets.get(1).findElement(By.cssSelector(".ticket-head .badge[class*='band-']")).getText()).isEqualTo("Low risk");
         assertThat(tickets.get(0).getText()).contains("#1").contains("Customer " + highId).contains("Asked for a person").contains("waiting ");
         assertThat(tickets.get(0).findElements(By.cssSelector(".badge.unverified"))).as("a proven customer").isEmpty();
-        assertThat(byId("next-step").getText()).contains("Claim #1").contains("high risk");
+        assertThat(browser.byId("next-step").getText()).contains("Claim #1").contains("high risk");
 
         // the keyboard alone: Tab to the first Claim, Enter; the reply box has the focus then
         browser.script("document.activeElement.blur(); window.scrollTo(0, 0)");
@@ -243,46 +243,46 @@ class AgentConsoleBrowserTest {
         browser.await("the conversation opens", WAIT, () -> showing(highConversation));
         assertThat(browser.script("return document.activeElement.id")).isEqualTo("reply");
 
-        browser.await("the risk card", WAIT, () -> byId("risk").getText().contains("High risk"));
-        String risk = byId("risk").getText();
+        browser.await("the risk card", WAIT, () -> browser.byId("risk").getText().contains("High risk"));
+        String risk = browser.byId("risk").getText();
         assertThat(risk).containsPattern("\\d+ %").containsPattern("Scored (just now|\\d+ min ago)");
-        assertThat(byId("risk").findElements(By.cssSelector("ul li"))).as("top factors in words").isNotEmpty();
-        assertThat(byId("playbook").getText()).contains("contract review");
-        assertThat(byId("chat-identity").getText()).isEqualTo("Customer " + highId);
+        assertThat(browser.byId("risk").findElements(By.cssSelector("ul li"))).as("top factors in words").isNotEmpty();
+        assertThat(browser.byId("playbook").getText()).contains("contract review");
+        assertThat(browser.byId("chat-identity").getText()).isEqualTo("Customer " + highId);
         browser.script("window.scrollTo(0, 0); document.getElementById('briefing').scrollTop = 0");
         browser.screenshot("agent-console-risk-card");
 
         pressKeys("Hello, I am Ann. Let me look at your account.");
         pressKey(Keys.ENTER);
-        browser.await("the reply in the console", WAIT, () -> present("#transcript li.msg.agent"));
+        browser.await("the reply in the console", WAIT, () -> browser.present("#transcript li.msg.agent"));
         browser.await("the customer has the reply", WAIT, () -> textsOf(high, "agent").contains("Hello, I am Ann. Let me look at your account."));
 
         // another agent comes online: the console offers them for a transfer without a reload
         Session bob = signIn(OTHER_AGENT, OTHER_PASSWORD);
         assertThat(bob.post("/api/v1/agent/presence", "{\"name\":\"Bob\",\"capacity\":2,\"online\":true}").statusCode()).isEqualTo(200);
         browser.await("the other agent as a transfer target", WAIT.multipliedBy(2),
-                () -> new Select(byId("transfer-to")).getOptions().size() == 2);
-        Select transferTo = new Select(byId("transfer-to"));
+                () -> new Select(browser.byId("transfer-to")).getOptions().size() == 2);
+        Select transferTo = new Select(browser.byId("transfer-to"));
         assertThat(transferTo.getOptions().get(1).getText()).isEqualTo("Bob (online)");
         transferTo.selectByIndex(1);
         tabTo("the Transfer button", "#transfer");
         pressKey(Keys.ENTER);
-        browser.await("the conversation leaves the console", WAIT, () -> !visible("chat"));
+        browser.await("the conversation leaves the console", WAIT, () -> !browser.visible("chat"));
         JsonNode moved = status(high);
         assertThat(moved.get("owner").asText()).isEqualTo("agent");
         assertThat(bob.get("/api/v1/agent/conversations/" + highConversation).body()).contains("\"yours\":true");
 
         // the low-risk customer is first now; claim, then hand back to the bot, by keyboard
         browser.await("the low-risk customer is first", WAIT,
-                () -> present("#queue li.ticket.first[data-conversation-id='" + lowConversation + "']"));
+                () -> browser.present("#queue li.ticket.first[data-conversation-id='" + lowConversation + "']"));
         browser.script("document.activeElement.blur(); window.scrollTo(0, 0)");
         tabTo("the first Claim button", "#queue li.ticket.first button.claim");
         pressKey(Keys.SPACE);
         browser.await("the conversation opens", WAIT, () -> showing(lowConversation));
-        assertThat(byId("risk").getText()).contains("Low risk");
+        assertThat(browser.byId("risk").getText()).contains("Low risk");
         tabTo("the hand-back button", "#handback");
         pressKey(Keys.ENTER);
-        browser.await("the conversation leaves the console", WAIT, () -> !visible("chat"));
+        browser.await("the conversation leaves the console", WAIT, () -> !browser.visible("chat"));
         assertThat(status(low).get("owner").asText()).isEqualTo("bot");
         JsonNode answer = keel.say(low, "How do I reset my password?", UUID.randomUUID().toString());
         assertThat(answer.get("decision").asText()).as("the bot answers again").isNotEqualTo("HANDOFF");
@@ -298,17 +298,17 @@ class AgentConsoleBrowserTest {
         keel.say(visitor, "I want to talk to a person", UUID.randomUUID().toString());
         String conversationId = visitor.get("conversationId").asText();
         String ticket = "#queue li[data-conversation-id='" + conversationId + "']";
-        browser.await("the hand-off in the queue", WAIT, () -> present(ticket));
+        browser.await("the hand-off in the queue", WAIT, () -> browser.present(ticket));
         browser.driver().findElement(By.cssSelector(ticket + " button.claim")).click();
-        browser.await("the conversation opens", WAIT, () -> visible("chat") && present("#transcript li.msg.bot"));
+        browser.await("the conversation opens", WAIT, () -> browser.visible("chat") && browser.present("#transcript li.msg.bot"));
 
         WebElement bot = browser.driver().findElement(By.cssSelector("#transcript li.msg.bot"));
         WebElement said = bot.findElement(By.cssSelector(".body"));
         assertThat(said.getText()).contains("Here is what the article says").doesNotContain("onerror").doesNotContain("<");
         assertThat(said.findElement(By.cssSelector("strong")).getText()).isEqualTo("in short");
-        browser.await("the articles the bot tried", WAIT, () -> byId("bot-tried").getText().contains("Router lights"));
-        browser.await("suggestions quoted from the article", WAIT, () -> byId("suggestions").getText().contains("front of the Larkspur router"));
-        browser.await("the model's summary", WAIT, () -> byId("summary-source").getText().contains("language model"));
+        browser.await("the articles the bot tried", WAIT, () -> browser.byId("bot-tried").getText().contains("Router lights"));
+        browser.await("suggestions quoted from the article", WAIT, () -> browser.byId("suggestions").getText().contains("front of the Larkspur router"));
+        browser.await("the model's summary", WAIT, () -> browser.byId("summary-source").getText().contains("language model"));
 
         // whatever the markup was shown as (text, or removed on the way), none of it became an element
         assertThat(browser.driver().findElements(By.cssSelector("#console img, #console script, #console svg, #console iframe")))
@@ -320,9 +320,9 @@ class AgentConsoleBrowserTest {
         assertThat(browser.script("return typeof window.__pwn")).isEqualTo("undefined");
         assertThat(model.calls()).as("the model wrote the answer, the summary and the draft").isGreaterThanOrEqualTo(3);
 
-        new Select(byId("disposition")).selectByValue("resolved");
-        byId("resolve").click();
-        browser.await("the conversation closes", WAIT, () -> !visible("chat"));
+        new Select(browser.byId("disposition")).selectByValue("resolved");
+        browser.byId("resolve").click();
+        browser.await("the conversation closes", WAIT, () -> !browser.visible("chat"));
         assertThat(browser.script("return typeof window.__pwn")).isEqualTo("undefined");
         assertThat(browser.requestedUrls().stream().filter(u -> u.startsWith("http") || u.startsWith("ws")))
                 .as("nothing from other hosts").allMatch(u -> u.startsWith(base() + "/"));
@@ -364,8 +364,8 @@ class AgentConsoleBrowserTest {
         site.start();
         try {
             browser.open(base() + "/agent/");
-            browser.await("still signed in", WAIT, () -> visible("console"));
-            browser.await("back online after the reload", WAIT, () -> "true".equals(byId("presence").getAttribute("aria-pressed")));
+            browser.await("still signed in", WAIT, () -> browser.visible("console"));
+            browser.await("back online after the reload", WAIT, () -> "true".equals(browser.byId("presence").getAttribute("aria-pressed")));
             browser.await("the heartbeat after the reload", WAIT, () -> agentsOnline().contains("\"" + AGENT + "\""));
             browser.open("http://localhost:" + site.getAddress().getPort() + "/");
             browser.await("leaving the console signs the agent off", WAIT, () -> !agentsOnline().contains("\"" + AGENT + "\""));
@@ -388,22 +388,9 @@ class AgentConsoleBrowserTest {
         return "http://127.0.0.1:" + keel.port();
     }
 
-    private static WebElement byId(String id) {
-        return browser.driver().findElement(By.id(id));
-    }
-
-    private static boolean visible(String id) {
-        List<WebElement> found = browser.driver().findElements(By.id(id));
-        return !found.isEmpty() && found.get(0).isDisplayed();
-    }
-
-    private static boolean present(String css) {
-        return !browser.driver().findElements(By.cssSelector(css)).isEmpty();
-    }
-
     /** Whether the chat panel shows this conversation. */
     private static boolean showing(String conversationId) {
-        return visible("chat") && byId("chat-title").getDomProperty("textContent").contains(conversationId.substring(0, 8));
+        return browser.visible("chat") && browser.byId("chat-title").getDomProperty("textContent").contains(conversationId.substring(0, 8));
     }
 
     /** Presses Tab until the focused element matches the selector; fails if it is never reached. */

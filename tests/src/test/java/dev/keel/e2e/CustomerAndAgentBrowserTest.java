@@ -123,9 +123,9 @@ class CustomerAndAgentBrowserTest {
                 "return JSON.parse(localStorage.getItem('keel:' + location.origin)).conversationId");
 
         String ticket = "#queue li[data-conversation-id='" + conversationId + "']";
-        agent.await("the ticket appears in the live queue", WAIT, () -> present(ticket));
+        agent.await("the ticket appears in the live queue", WAIT, () -> agent.present(ticket));
         agent.driver().findElement(By.cssSelector(ticket + " button.claim")).click();
-        agent.await("the conversation opens", WAIT, () -> visible("chat"));
+        agent.await("the conversation opens", WAIT, () -> agent.visible("chat"));
         agent.await("the customer's messages in the transcript", WAIT, () -> {
             List<String> said = agent.driver().findElements(By.cssSelector("#transcript li.msg.customer")).stream()
                     .map(WebElement::getText).toList();
@@ -134,9 +134,9 @@ class CustomerAndAgentBrowserTest {
         customer.await("the widget says who the customer is talking to", WAIT,
                 () -> part(".st").getText().contains("chatting with"));
 
-        byId("reply").clear();
-        byId("reply").sendKeys(AGENT_REPLY);
-        byId("reply").sendKeys(Keys.ENTER);
+        agent.byId("reply").clear();
+        agent.byId("reply").sendKeys(AGENT_REPLY);
+        agent.byId("reply").sendKeys(Keys.ENTER);
         agent.await("the reply in the console", WAIT, () -> agent.driver().findElements(By.cssSelector("#transcript li.msg.agent"))
                 .stream().anyMatch(m -> m.getText().contains(AGENT_REPLY)));
 
@@ -161,9 +161,9 @@ class CustomerAndAgentBrowserTest {
         assertThat(customer.script("return " + SHADOW + ".querySelector('.m.bot .cites a').href"))
                 .as("the citation is still a link").isEqualTo("https://" + LINK_HOST + "/articles/pause");
 
-        new Select(byId("disposition")).selectByValue("resolved");
-        byId("resolve").click();
-        agent.await("the conversation leaves the console", WAIT, () -> !visible("chat"));
+        new Select(agent.byId("disposition")).selectByValue("resolved");
+        agent.byId("resolve").click();
+        agent.await("the conversation leaves the console", WAIT, () -> !agent.visible("chat"));
         customer.await("the customer is asked to rate the chat", WAIT, () -> part(".rt").isDisplayed());
         assertThat(customer.script("return typeof window.__pwn")).as("the model's markup ran nowhere").isEqualTo("undefined");
         assertThat(agent.script("return typeof window.__pwn")).isEqualTo("undefined");
@@ -171,13 +171,13 @@ class CustomerAndAgentBrowserTest {
 
     private void agentSignsInAndGoesOnline() {
         agent.open(base() + "/agent/");
-        agent.await("the sign-in form", WAIT, () -> visible("signin"));
-        byId("signin-name").sendKeys(AGENT);
-        byId("signin-password").sendKeys(AGENT_PASSWORD);
-        byId("signin").findElement(By.cssSelector("button[type=submit]")).click();
-        agent.await("the console after sign-in", WAIT, () -> visible("console"));
-        byId("presence").click();
-        agent.await("the agent is online", WAIT, () -> "true".equals(byId("presence").getAttribute("aria-pressed")));
+        agent.await("the sign-in form", WAIT, () -> agent.visible("signin"));
+        agent.byId("signin-name").sendKeys(AGENT);
+        agent.byId("signin-password").sendKeys(AGENT_PASSWORD);
+        agent.byId("signin").findElement(By.cssSelector("button[type=submit]")).click();
+        agent.await("the console after sign-in", WAIT, () -> agent.visible("console"));
+        agent.byId("presence").click();
+        agent.await("the agent is online", WAIT, () -> "true".equals(agent.byId("presence").getAttribute("aria-pressed")));
     }
 
     private static String base() {
@@ -209,20 +209,5 @@ class CustomerAndAgentBrowserTest {
             }
         }
         return -1;
-    }
-
-    // ---- the console, in the agent's browser ----
-
-    private static WebElement byId(String id) {
-        return agent.driver().findElement(By.id(id));
-    }
-
-    private static boolean visible(String id) {
-        List<WebElement> found = agent.driver().findElements(By.id(id));
-        return !found.isEmpty() && found.get(0).isDisplayed();
-    }
-
-    private static boolean present(String css) {
-        return !agent.driver().findElements(By.cssSelector(css)).isEmpty();
     }
 }

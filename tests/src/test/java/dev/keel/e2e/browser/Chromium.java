@@ -2,8 +2,10 @@ package dev.keel.e2e.browser;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
 import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
@@ -77,6 +79,21 @@ public final class Chromium implements AutoCloseable {
     /** Runs a script in the page and returns its result (Selenium's conversions: Long, Boolean, String, List, Map). */
     public Object script(String script, Object... args) {
         return driver.executeScript(script, args);
+    }
+
+    public WebElement byId(String id) {
+        return driver.findElement(By.id(id));
+    }
+
+    /** Whether the element with this id is in the page and shown. */
+    public boolean visible(String id) {
+        List<WebElement> found = driver.findElements(By.id(id));
+        return !found.isEmpty() && found.get(0).isDisplayed();
+    }
+
+    /** Whether anything in the page matches this CSS selector. */
+    public boolean present(String css) {
+        return !driver.findElements(By.cssSelector(css)).isEmpty();
     }
 
     /** Waits until the condition holds, failing the test after the timeout with the description. */
