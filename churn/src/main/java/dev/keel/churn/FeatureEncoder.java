@@ -12,7 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.regex.Pattern;
 
 /**
  * Turns raw customer cells into model features. Fitted on training rows only.
@@ -44,7 +43,6 @@ final class FeatureEncoder {
 
     static final String MISSING_SUFFIX = "#missing";
     static final double CLIP = 10.0;
-    private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
     private static final int MIN_ROWS_FOR_ID_LIKE = 20;
 
     /** How strictly {@link #encode} checks a record against the schema; see the class comment. */
@@ -437,11 +435,59 @@ final class FeatureEncoder {
             return null;
         }
         String v = cell.trim();
-        if (v.isEmpty() || !NUMBER.matcher(v).matches()) {
+        if (!isPlainNumber(v)) {
             return null;
         }
         double d = Double.parseDouble(v);
         return Double.isFinite(d) ? d : null;
+    }
+
+    /**
+     * Whether {@code v} is a plain decimal number: an optional sign, digits with an optional decimal point (at least
+     * one digit in all), and an optional exponent ({@code e} or {@code E}, an optional sign, digits). ASCII digits
+     * only; no spaces, no hexadecimal, no {@code NaN} or {@code Infinity}, no type suffix such as {@code d}, all of
+     * which {@link Double#parseDouble} would take. Scanned by hand: this runs for every numeric cell scored.
+     */
+    static boolean isPlainNumber(String v) {
+        int n = v.length();
+        int i = 0;
+        if (i < n && (v.charAt(i) == '+' || v.charAt(i) == '-')) {
+            i++;
+        }
+        int digits = 0;
+        while (i < n && isDigit(v.charAt(i))) {
+            i++;
+            digits++;
+        }
+        if (i < n && v.charAt(i) == '.') {
+            i++;
+            while (i < n && isDigit(v.charAt(i))) {
+                i++;
+                digits++;
+            }
+        }
+        if (digits == 0) {
+            return false;
+        }
+        if (i < n && (v.charAt(i) == 'e' || v.charAt(i) == 'E')) {
+            i++;
+            if (i < n && (v.charAt(i) == '+' || v.charAt(i) == '-')) {
+                i++;
+            }
+            int exponentDigits = 0;
+            while (i < n && isDigit(v.charAt(i))) {
+                i++;
+                exponentDigits++;
+            }
+            if (exponentDigits == 0) {
+                return false;
+            }
+        }
+        return i == n;
+    }
+
+    private static boolean isDigit(char c) {
+        return c >= '0' && c <= '9';
     }
 
     // ---- JSON schema --------------------------------------------------------------------------------------------

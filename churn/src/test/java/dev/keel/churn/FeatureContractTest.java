@@ -49,6 +49,20 @@ class FeatureContractTest {
     }
 
     @Test
+    void aNumericCellIsAPlainDecimalNumberAndNothingElseThatJavaCouldParse() {
+        for (String number : List.of("0", "-0", "+7", "42", "007", "3.", ".5", "-.5", "29.85", "1e3", "1E-3",
+                "2.5e+10", "-1.e2", "1999.99")) {
+            assertThat(FeatureEncoder.isPlainNumber(number)).as(number).isTrue();
+        }
+        for (String notANumber : List.of("", "+", "-", ".", "e5", ".e5", "1e", "1e+", "1.2.3", "1,5", "0x1A",
+                "NaN", "Infinity", "-Infinity", "1d", "2f", " 1", "1 ", "1-", "++1", "\u0661", "12abc", "1_000")) {
+            assertThat(FeatureEncoder.isPlainNumber(notANumber)).as(notANumber).isFalse();
+        }
+        assertThat(FeatureEncoder.parseNumber(" 12.5 ")).isEqualTo(12.5);
+        assertThat(FeatureEncoder.parseNumber("1e400")).as("not finite").isNull();
+    }
+
+    @Test
     void anAllZeroRowGetsAFiniteProbability() {
         ChurnScore score = model.score(allZero());
         assertThat(score.probability()).isFinite().isBetween(0.0, 1.0);
