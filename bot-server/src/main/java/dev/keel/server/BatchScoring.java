@@ -6,20 +6,25 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntConsumer;
 
 /**
  * Scores many customers into Redis with several workers at once: each takes the next batch, scores it and writes it
  * in one pipeline over its own pooled connection, so the cores score while other batches are on the wire and Redis
- * is fed over several connections. A batch counts as written only once Redis has acknowledged every write of it;
- * on the first failure no new batch is started, the batches under way finish or fail, and the caller learns how
- * many customers were acknowledged.
+ * is fed over several connections. Producers take the customers in bucket order ({@link ScoreCache#inBucketOrder}), so
+ * that a batch writes many customers of one bucket with one HSET. A batch counts as written only once Redis has
+ * acknowledged every command of it; on the first failure no new batch is started, the batches under way finish or
+ * fail, and the caller learns how many customers were acknowledged.
  */
 final class BatchScoring {
     /** The customer ids of one batch and their encoded scores, in the same order (null: unknown, not cached). */
     record Batch(List<String> ids, List<String> scores) {}
 
-    /** Produces the batch of customers {@code [from, to)}: reads and scores them. Called from several threads. */
+    /**
+     * Produces the batch of the customers at positions {@code [from, to)} of the caller's order (bucket order, for
+     * few HSETs): reads and scores them. Called from several threads.
+     */
     @FunctionalInterface
     interface Producer {
         Batch produce(int from, int to);
@@ -31,6 +36,7 @@ final class BatchScoring {
     private final ScoreCache cache;
     private final int batchSize;
     private final int workers;
+    private final LongAdder hashWrites = new LongAdder();
 
     BatchScoring(ScoreCache cache, int batchSize, int workers) {
         if (batchSize < 1 || workers < 1) {
@@ -39,6 +45,11 @@ final class BatchScoring {
         this.cache = cache;
         this.batchSize = batchSize;
         this.workers = workers;
+    }
+
+    /** The HSET commands of the batches Redis has acknowledged so far, over all runs of this writer. */
+    long hashWrites() {
+        return hashWrites.sum();
     }
 
     /**
@@ -62,7 +73,7 @@ final class BatchScoring {
                 int to = Math.min(total, from + batchSize);
                 try {
                     Batch batch = producer.produce(from, to);
-                    cache.writeAll(batch.ids(), batch.scores());
+                    hashWrites.add(cache.writeAll(batch.ids(), batch.scores()));
                     synchronized (progress) {
                         afterBatch.accept(acknowledged.addAndGet(to - from));
                     }

@@ -6,7 +6,6 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import redis.clients.jedis.JedisPool;
-import redis.clients.jedis.Pipeline;
 
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -30,12 +29,14 @@ import java.util.regex.Pattern;
  * {@code keel churn bench}: batch scoring into Redis and chat-time lookups, measured against a running Redis.
  *
  * <p>Scores {@code --customers} synthetic customers (the table's rows over and over, with ids {@code bench-TAG-N}) three
- * ways, after a warm-up: the model alone (all customers scored into memory, in parallel), the writes alone (those
- * scores written through {@link BatchScoring}), and end to end (scoring and writing together, as {@code churn score}
- * and the server's start-up do). Then it runs {@code redis-benchmark -P 16 -t set} with the same count on the same
- * Redis when it is on the PATH, printed beside Keel's rates with their ratio, and times {@code --lookups} chat-time
- * lookups of random bench customers (one GET each). The bench keys, and redis-benchmark's one key when it was not
- * there before, are removed at the end, also when the bench fails part-way.
+ * ways, after a warm-up: the model alone (the customers put in bucket order and all scored into memory, in parallel),
+ * the writes alone (those scores written through {@link BatchScoring}), and end to end (ordering, scoring and writing
+ * together, as {@code churn score} and the server's start-up do). Then it runs {@code redis-benchmark -P 16 -t set}
+ * with the same count on the same Redis when it is on the PATH, printed beside Keel's rates with their ratio, and
+ * times {@code --lookups} chat-time lookups of random bench customers (one HGET each). The scores go into bucket keys
+ * of the bench's own, {@code keel:churn2:bench-TAG:4096:...}, so that they meet no real customer's score nor another
+ * run's; those keys, and redis-benchmark's one key when it was not there before, are removed at the end, also when
+ * the bench fails part-way.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Benchmark batch scoring into Redis (beside redis-benchmark) and score lookups; prints JSON.")
@@ -70,11 +71,13 @@ final class ChurnBenchCommand implements Callable<Integer> {
     @Option(names = "--batch", description = "Customers per pipeline (default: the server's).")
     Integer batch;
 
-    /**
-     * The bench customers' ids start with this, a tag of its own for each run, so that its keys
-     * ({@code keel:churn:bench-TAG-N}) meet no real customer's nor another run's, and are all removed afterwards.
-     */
-    private final String prefix = "bench-" + Long.toString(System.nanoTime() & 0xfffff, 36) + "-";
+    @Option(names = "--buckets", description = "Hashes the bench's scores are spread over, to compare counts"
+            + " (default: the server's, ${DEFAULT-VALUE}).", defaultValue = "" + ScoreCache.BUCKETS)
+    int buckets;
+
+    /** A tag of each run's own, in the bench customers' ids and in the namespace of its bucket keys. */
+    private final String tag = "bench-" + Long.toString(System.nanoTime() & 0xfffff, 36);
+    private final String prefix = tag + "-";
 
     @Override
     public Integer call() throws Exception {
@@ -90,12 +93,14 @@ final class ChurnBenchCommand implements Callable<Integer> {
             int batchSize = batch != null ? batch : ChurnScores.BATCH;
             report.put("workers", threads);
             report.put("batch", batchSize);
-            report.put("keyPrefix", ScoreCache.scoreKey(prefix));
+            report.put("buckets", buckets);
             try (JedisPool pool = ChurnCommand.pool(redisUrl)) {
                 Store store = new Store(pool);
+                ScoreCache cache = new ScoreCache(store, model, Duration.ofHours(1).toSeconds(),
+                        ScoreCache.SCORE_NAMESPACE + tag + ":", buckets);
+                report.put("keyPrefix", cache.keyPrefix());
                 boolean benchmarkKeyWasThere = store.call(j -> j.exists(REDIS_BENCHMARK_KEY));
                 try {
-                    ScoreCache cache = new ScoreCache(store, model, Duration.ofHours(1).toSeconds());
                     report.putAll(batchScoring(model, rows, cache, batchSize, threads));
                     List<String> command = redisBenchmarkCommand(URI.create(redisUrl));
                     redisBenchmark(command).ifPresent(rps -> {
@@ -104,10 +109,9 @@ final class ChurnBenchCommand implements Callable<Integer> {
                         report.put("keelWriteRateVsRedisBenchmark", (double) report.get("writesPerSecond") / rps);
                         report.put("keelEndToEndVsRedisBenchmark", (double) report.get("endToEndPerSecond") / rps);
                     });
-                    ChurnScores scores = new ChurnScores(store, table, model, Duration.ofHours(1).toSeconds());
-                    report.put("lookupMicros", lookupLatency(scores));
+                    report.put("lookupMicros", lookupLatency(new ChurnScores(table, model, cache)));
                 } finally {
-                    removeBenchKeys(store);
+                    store.call(j -> j.unlink(cache.bucketKeys().toArray(String[]::new)));
                     if (!benchmarkKeyWasThere) {
                         store.call(j -> j.unlink(REDIS_BENCHMARK_KEY));
                     }
@@ -121,35 +125,28 @@ final class ChurnBenchCommand implements Callable<Integer> {
     private Map<String, Object> batchScoring(ChurnModel model, List<Map<String, String>> rows, ScoreCache cache,
                                              int batchSize, int threads) throws Exception {
         BatchScoring writer = new BatchScoring(cache, batchSize, threads);
-        BatchScoring.Producer scoring = (from, to) -> {
-            long now = System.currentTimeMillis();
-            List<String> ids = new ArrayList<>(to - from);
-            List<String> values = new ArrayList<>(to - from);
-            for (int i = from; i < to; i++) {
-                ids.add(prefix + i);
-                values.add(cache.encode(model.scoreCoded(rows.get(i % rows.size())), now));
-            }
-            return new BatchScoring.Batch(ids, values);
-        };
         // warm-up (untimed): the model and the write path compiled before anything is measured
-        writer.run(Math.min(customers, 50_000), scoring, written -> { });
+        writer.run(Math.min(customers, 50_000), scoring(model, rows, cache, inBucketOrder(cache)), written -> { });
 
         int batches = (customers + batchSize - 1) / batchSize;
         BatchScoring.Batch[] scored = new BatchScoring.Batch[batches];
         long t0 = System.nanoTime();
+        BatchScoring.Producer ordered = scoring(model, rows, cache, inBucketOrder(cache));
         ForkJoinPool cores = new ForkJoinPool(threads);
         try {
             cores.submit(() -> IntStream.range(0, batches).parallel().forEach(b ->
-                    scored[b] = scoring.produce(b * batchSize, Math.min(customers, (b + 1) * batchSize)))).get();
+                    scored[b] = ordered.produce(b * batchSize, Math.min(customers, (b + 1) * batchSize)))).get();
         } finally {
             cores.shutdown();
         }
         long t1 = System.nanoTime();
+        long hashWritesBefore = writer.hashWrites();
         writer.run(customers, (from, to) -> scored[from / batchSize], written -> { });
         long t2 = System.nanoTime();
+        long hashWrites = writer.hashWrites() - hashWritesBefore;
         java.util.Arrays.fill(scored, null);
         long t3 = System.nanoTime();
-        writer.run(customers, scoring, written -> { });
+        writer.run(customers, scoring(model, rows, cache, inBucketOrder(cache)), written -> { });
         long t4 = System.nanoTime();
 
         Map<String, Object> out = new LinkedHashMap<>();
@@ -159,8 +156,30 @@ final class ChurnBenchCommand implements Callable<Integer> {
         out.put("scoresPerSecond", customers / ((t1 - t0) / 1e9));
         out.put("writesPerSecond", customers / ((t2 - t1) / 1e9));
         out.put("endToEndPerSecond", customers / ((t4 - t3) / 1e9));
+        out.put("customersPerHset", (double) customers / hashWrites);
         out.put("valueBytes", cache.encode(model.scoreCoded(rows.get(0)), System.currentTimeMillis()).length());
         return out;
+    }
+
+    /** The bench customers {@code 0 .. customers-1} in the order of their buckets. */
+    private int[] inBucketOrder(ScoreCache cache) {
+        return cache.inBucketOrder(customers, i -> prefix + i);
+    }
+
+    /** Scores the bench customers at positions {@code [from, to)} of {@code order}: the table's rows over and over. */
+    private BatchScoring.Producer scoring(ChurnModel model, List<Map<String, String>> rows, ScoreCache cache,
+                                          int[] order) {
+        return (from, to) -> {
+            long now = System.currentTimeMillis();
+            List<String> ids = new ArrayList<>(to - from);
+            List<String> values = new ArrayList<>(to - from);
+            for (int position = from; position < to; position++) {
+                int i = order[position];
+                ids.add(prefix + i);
+                values.add(cache.encode(model.scoreCoded(rows.get(i % rows.size())), now));
+            }
+            return new BatchScoring.Batch(ids, values);
+        };
     }
 
     /** {@code redis-benchmark -P 16 -t set -n customers} against the same Redis. */
@@ -208,20 +227,5 @@ final class ChurnBenchCommand implements Callable<Integer> {
         out.put("p99", nanos[(int) (lookups * 0.99)] / 1e3);
         out.put("mean", Arrays.stream(nanos).average().orElse(0) / 1e3);
         return out;
-    }
-
-    private void removeBenchKeys(Store store) {
-        for (int from = 0; from < customers; from += ChurnScores.BATCH) {
-            int first = from;
-            int end = Math.min(customers, from + ChurnScores.BATCH);
-            store.call(j -> {
-                Pipeline pipeline = j.pipelined();
-                for (int i = first; i < end; i++) {
-                    pipeline.unlink(ScoreCache.scoreKey(prefix + i));
-                }
-                pipeline.sync();
-                return null;
-            });
-        }
     }
 }

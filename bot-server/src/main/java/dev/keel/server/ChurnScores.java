@@ -32,9 +32,14 @@ final class ChurnScores {
     private final ScoreCache cache;
 
     ChurnScores(Store store, CustomerTable customers, ChurnModel model, long ttlSeconds) {
+        this(customers, model, new ScoreCache(store, model, ttlSeconds));
+    }
+
+    /** Churn risk with scores cached in {@code cache} (the bench's keys of its own). */
+    ChurnScores(CustomerTable customers, ChurnModel model, ScoreCache cache) {
         this.customers = customers;
         this.model = model;
-        this.cache = new ScoreCache(store, model, ttlSeconds);
+        this.cache = cache;
     }
 
     /**
@@ -70,15 +75,20 @@ final class ChurnScores {
 
     /**
      * Scores every customer of the table into Redis in pipelined batches, several at once ({@link BatchScoring}),
-     * using the stored record of a customer where there is one.
+     * using the stored record of a customer where there is one. The customers are taken in bucket order, so that a
+     * batch writes the customers of one bucket with one HSET.
      *
      * @param afterBatch told the number of scores Redis has acknowledged so far, after each batch
      * @throws ScoringInterruptedException when Redis fails part-way, with the number acknowledged before
      */
     int scoreAll(IntConsumer afterBatch) {
         List<String> ids = customers.ids();
+        int[] order = cache.inBucketOrder(ids.size(), ids::get);
         return new BatchScoring(cache, BATCH, BatchScoring.DEFAULT_WORKERS).run(ids.size(), (from, to) -> {
-            List<String> batch = ids.subList(from, to);
+            List<String> batch = new ArrayList<>(to - from);
+            for (int position = from; position < to; position++) {
+                batch.add(ids.get(order[position]));
+            }
             List<Map<String, String>> stored = cache.records(batch);
             long now = System.currentTimeMillis();
             List<String> scores = new ArrayList<>(batch.size());

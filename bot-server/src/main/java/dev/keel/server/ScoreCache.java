@@ -8,22 +8,37 @@ import dev.keel.churn.RiskBand;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
+import redis.clients.jedis.PipeliningBase;
 import redis.clients.jedis.Response;
+import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
-import redis.clients.jedis.params.SetParams;
 
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Consumer;
+import java.util.function.IntFunction;
+import java.util.zip.CRC32;
 
 /**
  * Churn scores and customer records in Redis.
  *
- * <p>Keys: {@code keel:churn:{customerId}} holds the score with a time to live, as one short string (see below);
+ * <p>Scores live in a fixed number of Redis hashes, the buckets, so that one HSET carries many customers: a
+ * customer's bucket is the CRC32 of their id in UTF-8 modulo {@link #BUCKETS}; the field is the customer id, the
+ * value the score as one short string (see below). The bucket keys are {@code keel:churn2:{buckets}:{bucket}}, the
+ * bucket in lower-case hexadecimal of fixed width ({@code keel:churn2:4096:0a3}): {@code churn2} names this layout
+ * (the first one, {@code keel:churn:{customerId}}, held one key per customer; a key of that form can never be a
+ * bucket key, whatever the customer id) and the bucket count is in the name, so that a change of layout or count
+ * writes and reads other keys and never misreads the old ones, which expire on their own.
  * {@code keel:customer:{customerId}} holds the customer's record (cells by column, as JSON) written through the
- * customer API, kept without expiry so it outlives restarts (Redis's append-only file). Reading a score is one GET,
+ * customer API, kept without expiry so it outlives restarts (Redis's append-only file). Reading a score is one HGET,
  * one round trip; it is handed on as JSON ({@code probability, band, factors, modelVersion, scoredAt}, each factor
  * {@code feature, description, contribution}).
  *
@@ -32,44 +47,128 @@ import java.util.Optional;
  * factors {@code column:cell:contribution} separated by commas, where column is the position in the model's schema,
  * cell the customer's value in short form ({@link FactorCode}) and contribution in thousandths of log-odds. The
  * factors are put back into words with the model when the score is read. About 90 bytes instead of a 450-byte JSON
- * document, which is what lets a million scores be written at close to Redis's own pipelined rate.
+ * document.
+ *
+ * <p>The time to live is kept per score by its {@code scoredAt}: a score older than the TTL reads as a miss, and the
+ * fresh score written on demand replaces it. Redis 7.0 and 6.2 cannot expire a hash field, so every write also
+ * sets the bucket's own expiry to the TTL: a bucket nobody wrote to for a TTL vanishes. Until then the expired
+ * scores of customers who were not scored again stay in their live bucket, ignored by reads.
  *
  * <p>A cached value is only trusted when it is a score of this format and of the current model with a probability
- * in [0, 1] and factors the model can describe; anything else at the key (another type, JSON of an older release,
- * an older model's score, a broken value) reads as a miss, and the fresh score written over it repairs the key.
+ * in [0, 1] and factors the model can describe, scored less than the TTL ago; anything else (JSON of an older
+ * release, an older model's score, a broken value, a key of another type at the bucket) reads as a miss, and the
+ * fresh score written over it repairs the field or, for a key of another type, replaces the key.
  */
 final class ScoreCache {
-    static final String SCORE_PREFIX = "keel:churn:";
+    /** How many buckets the scores are spread over; part of the stored format (it is in the key names). */
+    static final int BUCKETS = 4096;
+    /** The score keys of this layout start with this, followed by the bucket count and the bucket. */
+    static final String SCORE_NAMESPACE = "keel:churn2:";
     static final String RECORD_PREFIX = "keel:customer:";
     private static final String FORMAT = "1";
+    private static final String WRONG_TYPE = "WRONGTYPE";
 
     private final Store store;
     private final ChurnModel model;
-    private final SetParams ttl;
+    private final long ttlSeconds;
+    private final String keyPrefix;
+    private final String[] bucketKeys;
 
+    /** The cache of the real customers' scores, with {@link #BUCKETS} buckets. */
     ScoreCache(Store store, ChurnModel model, long ttlSeconds) {
-        this.store = store;
-        this.model = model;
-        this.ttl = SetParams.setParams().ex(ttlSeconds);
+        this(store, model, ttlSeconds, SCORE_NAMESPACE, BUCKETS);
     }
 
-    static String scoreKey(String customerId) {
-        return SCORE_PREFIX + customerId;
+    /**
+     * A cache whose bucket keys are {@code namespace + buckets + ":" + bucket}: the bench's scores go into keys of
+     * their own this way.
+     */
+    ScoreCache(Store store, ChurnModel model, long ttlSeconds, String namespace, int buckets) {
+        if (ttlSeconds < 1 || buckets < 1) {
+            throw new IllegalArgumentException("the TTL and the bucket count must be at least 1");
+        }
+        this.store = store;
+        this.model = model;
+        this.ttlSeconds = ttlSeconds;
+        this.keyPrefix = namespace + buckets + ":";
+        this.bucketKeys = new String[buckets];
+        for (int b = 0; b < buckets; b++) {
+            bucketKeys[b] = keyPrefix + hex(b, buckets);
+        }
+    }
+
+    /** A bucket in lower-case hexadecimal, as many digits as the highest bucket has. */
+    private static String hex(int bucket, int buckets) {
+        return String.format("%0" + Integer.toHexString(buckets - 1).length() + "x", bucket);
+    }
+
+    /** The bucket of a customer among {@code buckets}: CRC32 of the id in UTF-8, modulo the count. */
+    private static int bucket(String customerId, int buckets) {
+        CRC32 crc = new CRC32();
+        crc.update(customerId.getBytes(StandardCharsets.UTF_8));
+        return (int) (crc.getValue() % buckets);
+    }
+
+    /** The key of the real bucket that holds this customer's score (field: the customer id). */
+    static String bucketKey(String customerId) {
+        return SCORE_NAMESPACE + BUCKETS + ":" + hex(bucket(customerId, BUCKETS), BUCKETS);
     }
 
     static String recordKey(String customerId) {
         return RECORD_PREFIX + customerId;
     }
 
-    /** The cached score, when there is a valid one of the current model. */
+    /** The key of this cache's bucket holding the customer's score. */
+    private String keyOf(String customerId) {
+        return bucketKeys[bucket(customerId, bucketKeys.length)];
+    }
+
+    /** Every bucket key of this cache, whether it exists or not. */
+    List<String> bucketKeys() {
+        return List.of(bucketKeys);
+    }
+
+    /** What the bucket keys of this cache start with. */
+    String keyPrefix() {
+        return keyPrefix;
+    }
+
+    /**
+     * The customers {@code 0 .. count-1} ordered by bucket (a counting sort; in index order within a bucket), so that
+     * batches taken in this order write many customers of one bucket with one HSET.
+     */
+    int[] inBucketOrder(int count, IntFunction<String> customerId) {
+        int buckets = bucketKeys.length;
+        int[] bucketOf = new int[count];
+        int[] next = new int[buckets + 1];
+        for (int i = 0; i < count; i++) {
+            bucketOf[i] = bucket(customerId.apply(i), buckets);
+            next[bucketOf[i] + 1]++;
+        }
+        for (int b = 0; b < buckets; b++) {
+            next[b + 1] += next[b];
+        }
+        int[] order = new int[count];
+        for (int i = 0; i < count; i++) {
+            order[next[bucketOf[i]]++] = i;
+        }
+        return order;
+    }
+
+    /**
+     * The cached score, when there is a valid one of the current model scored less than the TTL ago: one HGET. A key
+     * of another type at the bucket reads as a miss.
+     */
     Optional<JsonObject> read(String customerId) {
         String cached;
         try {
-            cached = store.call(j -> j.get(scoreKey(customerId)));
+            cached = store.call(j -> j.hget(keyOf(customerId), customerId));
         } catch (JedisDataException wrongType) {
             return Optional.empty();
         }
-        return cached == null ? Optional.empty() : decode(cached);
+        long expired = System.currentTimeMillis() - ttlSeconds * 1000;
+        return cached == null ? Optional.empty()
+                : decode(cached).filter(score -> score.getLong("scoredAt") > expired);
     }
 
     /** A stored score as JSON; empty unless it is a valid score of this format and of the current model. */
@@ -142,10 +241,12 @@ final class ScoreCache {
         return out.toString();
     }
 
-    /** Caches one encoded score; null (an unknown score, which is not cached) removes the key. */
+    /**
+     * Caches one encoded score and sets its bucket's expiry, in one MULTI/EXEC (one round trip); null (an unknown
+     * score, which is not cached) removes the customer's field, so that no earlier score stands for it.
+     */
     void write(String customerId, String encodedScore) {
-        store.call(j -> encodedScore != null ? j.set(scoreKey(customerId), encodedScore, ttl)
-                : j.unlink(scoreKey(customerId)));
+        store.call(j -> writeScore(j, customerId, encodedScore, tx -> { }));
     }
 
     /** A fresh score as JSON, in exactly the form a read of the cached one gives. */
@@ -159,44 +260,108 @@ final class ScoreCache {
 
     /** Stores a customer's record and its new score together (MULTI/EXEC: both or neither). */
     void writeRecordAndScore(String customerId, Map<String, String> record, String encodedScore) {
-        store.call(j -> {
-            try (var tx = j.multi()) {
-                tx.set(recordKey(customerId), new JsonObject(new java.util.LinkedHashMap<>(record)).encode());
-                if (encodedScore != null) {
-                    tx.set(scoreKey(customerId), encodedScore, ttl);
-                } else {
-                    tx.del(scoreKey(customerId));
-                }
-                tx.exec();
-            }
-            return null;
-        });
+        String json = new JsonObject(new LinkedHashMap<>(record)).encode();
+        store.call(j -> writeScore(j, customerId, encodedScore, tx -> tx.set(recordKey(customerId), json)));
     }
 
     /**
-     * Caches many encoded scores in one pipeline of SET with EX; returns once Redis has acknowledged every write.
-     * For a null score (unknown) the key is removed, so that no earlier score stands for it.
+     * Queues {@code first}, then one score's HSET (HDEL for null) and its bucket's EXPIRE, and runs them as one
+     * MULTI/EXEC. A key of another type at the bucket (never a bucket of this layout) refuses only the HSET or HDEL of
+     * that transaction; it is then replaced by a bucket holding just this score, in a second one.
      *
-     * @throws JedisDataException when Redis refused a write (out of memory, a read-only replica): the batch is not
-     *                            done, whatever Redis did with the rest of it
+     * @throws JedisDataException when Redis refused a command for any other reason
      */
-    void writeAll(List<String> customerIds, List<String> encodedScores) {
-        store.call(j -> {
+    private Void writeScore(Jedis j, String customerId, String encodedScore, Consumer<Transaction> first) {
+        String key = keyOf(customerId);
+        List<Object> replies = inTransaction(j, tx -> {
+            first.accept(tx);
+            queueScore(tx, key, customerId, encodedScore);
+        });
+        if (replies.stream().anyMatch(r -> r instanceof JedisDataException e && e.getMessage() != null
+                && e.getMessage().startsWith(WRONG_TYPE))) {
+            replies = inTransaction(j, tx -> {
+                tx.unlink(key);
+                queueScore(tx, key, customerId, encodedScore);
+            });
+        }
+        for (Object reply : replies) {
+            if (reply instanceof JedisDataException refused) {
+                throw refused;
+            }
+        }
+        return null;
+    }
+
+    private static List<Object> inTransaction(Jedis j, Consumer<Transaction> commands) {
+        try (Transaction tx = j.multi()) {
+            commands.accept(tx);
+            return tx.exec();
+        }
+    }
+
+    /** Queues the write of one customer's score into its bucket and the bucket's expiry. */
+    private void queueScore(PipeliningBase commands, String key, String customerId, String encodedScore) {
+        if (encodedScore != null) {
+            commands.hset(key, customerId, encodedScore);
+        } else {
+            commands.hdel(key, customerId);
+        }
+        commands.expire(key, ttlSeconds);
+    }
+
+    /**
+     * Caches many encoded scores in one pipeline: one HSET per run of consecutive customers of the same bucket (the
+     * fields of unknown scores, null, removed with HDEL so that no earlier score stands for them), then one EXPIRE per
+     * bucket touched. Returns once Redis has acknowledged every command, with the number of HSETs sent. Customers in
+     * bucket order ({@link #inBucketOrder}) take the fewest commands.
+     *
+     * @throws JedisDataException when Redis refused a command (out of memory, a read-only replica, a key of another
+     *                            type at a bucket): the batch is not done, whatever Redis did with the rest of it
+     */
+    int writeAll(List<String> customerIds, List<String> encodedScores) {
+        return store.call(j -> {
             Pipeline pipeline = j.pipelined();
+            BitSet touched = new BitSet(bucketKeys.length);
+            Map<String, String> scored = new HashMap<>();
+            List<String> unknown = new ArrayList<>();
+            int hashWrites = 0;
+            int run = -1;
             for (int i = 0; i < customerIds.size(); i++) {
+                int bucket = bucket(customerIds.get(i), bucketKeys.length);
+                if (bucket != run) {
+                    hashWrites += sendRun(pipeline, run, scored, unknown);
+                    scored = new HashMap<>();
+                    unknown = new ArrayList<>();
+                    run = bucket;
+                    touched.set(bucket);
+                }
                 if (encodedScores.get(i) != null) {
-                    pipeline.set(scoreKey(customerIds.get(i)), encodedScores.get(i), ttl);
+                    scored.put(customerIds.get(i), encodedScores.get(i));
                 } else {
-                    pipeline.unlink(scoreKey(customerIds.get(i)));
+                    unknown.add(customerIds.get(i));
                 }
             }
+            hashWrites += sendRun(pipeline, run, scored, unknown);
+            touched.stream().forEach(bucket -> pipeline.expire(bucketKeys[bucket], ttlSeconds));
             for (Object reply : pipeline.syncAndReturnAll()) {
                 if (reply instanceof JedisDataException refused) {
                     throw refused;
                 }
             }
-            return null;
+            return hashWrites;
         });
+    }
+
+    /** Queues the HSET and the HDEL of one run of a bucket's customers, where there is any; returns the HSETs queued. */
+    private int sendRun(Pipeline pipeline, int bucket, Map<String, String> scored, List<String> unknown) {
+        if (!unknown.isEmpty()) {
+            pipeline.hdel(bucketKeys[bucket], unknown.toArray(String[]::new));
+        }
+        if (scored.isEmpty()) {
+            return 0;
+        }
+        pipeline.hset(bucketKeys[bucket], scored);
+        return 1;
     }
 
     /** The stored records of these customers (one pipeline), null where there is none or it is unreadable. */
@@ -222,7 +387,7 @@ final class ScoreCache {
             if (json == null) {
                 return null;
             }
-            Map<String, String> record = new java.util.LinkedHashMap<>();
+            Map<String, String> record = new LinkedHashMap<>();
             new JsonObject(json).forEach(e -> record.put(e.getKey(), e.getValue() == null ? "" : e.getValue().toString()));
             return record;
         } catch (JedisDataException | DecodeException e) {

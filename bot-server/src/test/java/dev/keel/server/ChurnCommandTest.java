@@ -13,6 +13,7 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -112,21 +113,24 @@ class ChurnCommandTest {
                 .setting("save \"\"").setting("appendonly no").build();
         redis.start();
         try (Jedis j = new Jedis("127.0.0.1", port)) {
-            j.set("keel:churn:S-0001", "a real customer's score");
+            String realBucket = ScoreCache.bucketKey("S-0001");
+            j.hset(realBucket, "S-0001", "a real customer's score");
             Run run = keel("churn", "bench", "--model", model.toString(), "--data", SUBSCRIBERS.toString(), "--redis",
                     "redis://127.0.0.1:" + port, "--customers", "3000", "--lookups", "100");
             assertThat(run.code()).as(run.err()).isZero();
             JsonNode report = run.json();
             assertThat(report.path("writesPerSecond").asDouble()).isPositive();
             assertThat(report.path("endToEndPerSecond").asDouble()).isPositive();
-            assertThat(report.path("keyPrefix").asText()).startsWith("keel:churn:bench-");
+            assertThat(report.path("keyPrefix").asText()).startsWith("keel:churn2:bench-").endsWith(":4096:");
+            assertThat(report.path("customersPerHset").asDouble()).isGreaterThan(1);
             if (Files.isExecutable(Path.of("/usr/bin/redis-benchmark"))) {
                 assertThat(report.path("redisBenchmark").asText()).contains("-P 16 -t set -n 3000");
                 assertThat(report.path("redisBenchmarkSetPerSecond").asDouble()).isPositive();
                 assertThat(report.has("keelEndToEndVsRedisBenchmark")).isTrue();
             }
             // the bench's keys and redis-benchmark's are gone; what was there before is untouched
-            assertThat(j.keys("*")).containsExactly("keel:churn:S-0001");
+            assertThat(j.keys("*")).containsExactly(realBucket);
+            assertThat(j.hgetAll(realBucket)).containsExactly(Map.entry("S-0001", "a real customer's score"));
         } finally {
             redis.stop();
         }

@@ -37,8 +37,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The score cache against a real Redis on its own port, stopped and restarted: expiry, values of the wrong type or
- * shape at the key, Redis going away during a lookup and during batch scoring, and no connection left borrowed.
+ * The score cache against a real Redis on its own port, stopped and restarted: the buckets the batch writes, expiry
+ * of a bucket and of one score in a live bucket, values of the wrong type or shape, Redis going away during a lookup
+ * and during batch scoring, and no connection left borrowed.
  */
 class ChurnScoresRedisTest {
     private static ChurnModel model;
@@ -90,36 +91,99 @@ class ChurnScoresRedisTest {
 
     @Test
     void anExpiredScoreIsComputedAgainOnDemandAndCachedWithATtl() throws Exception {
-        assertThat(scores.scoreAll()).isEqualTo(table.size());
-        String key = ScoreCache.scoreKey("S1-0003");
+        ChurnScores shortLived = new ChurnScores(new Store(pool), table, model, 1);
+        assertThat(shortLived.scoreAll()).isEqualTo(table.size());
+        String key = ScoreCache.bucketKey("S1-0003");
         try (Jedis j = jedis()) {
-            assertThat(j.ttl(key)).isPositive();
-            j.pexpire(key, 1);
-            while (j.exists(key)) {
-                Thread.onSpinWait();
+            // nobody writes to the bucket any more: it vanishes a second after the batch wrote it
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (j.exists(key) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
             }
-            JsonObject risk = scores.lookup("S1-0003");
+            assertThat(j.exists(key)).isFalse();
+            JsonObject risk = shortLived.lookup("S1-0003");
             assertThat(ChurnScores.band(risk)).isNotEqualTo(dev.keel.churn.RiskBand.UNKNOWN);
             assertThat(risk.getString("modelVersion")).isEqualTo(model.version());
-            assertThat(j.ttl(key)).isPositive();
+            assertThat(j.hget(key, "S1-0003")).startsWith("1|");
+            assertThat(j.pttl(key)).isBetween(1L, 1000L);
         }
-        assertThat(ChurnScores.band(scores.lookup("NOBODY"))).isEqualTo(dev.keel.churn.RiskBand.UNKNOWN);
+        assertThat(ChurnScores.band(shortLived.lookup("NOBODY"))).isEqualTo(dev.keel.churn.RiskBand.UNKNOWN);
+    }
+
+    @Test
+    void aScoreOlderThanTheTtlIsAMissEvenWhileItsBucketLives() {
+        assertThat(scores.scoreAll()).isEqualTo(table.size());
+        String key = ScoreCache.bucketKey("S5-0004");
+        Map<String, String> record = table.record("S5-0004").orElseThrow();
+        long now = System.currentTimeMillis();
+        try (Jedis j = jedis()) {
+            // scored just under an hour ago (the TTL): still a hit
+            long recent = now - Duration.ofMinutes(59).toMillis();
+            j.hset(key, "S5-0004", scores.cache().encode(model.scoreCoded(record), recent));
+            assertThat(scores.lookup("S5-0004").getLong("scoredAt")).isEqualTo(recent);
+            // scored just over an hour ago: a miss, though its bucket lives on (the other customers' scores keep it)
+            long expired = now - Duration.ofMinutes(61).toMillis();
+            String old = scores.cache().encode(model.scoreCoded(record), expired);
+            j.hset(key, "S5-0004", old);
+            assertThat(j.ttl(key)).isBetween(1L, 3600L);
+            JsonObject risk = scores.lookup("S5-0004");
+            assertThat(risk.getLong("scoredAt")).isGreaterThanOrEqualTo(now);
+            assertThat(risk.getString("band")).isIn("LOW", "MEDIUM", "HIGH");
+            assertThat(j.hget(key, "S5-0004")).isNotEqualTo(old).contains("|" + risk.getLong("scoredAt") + "|");
+        }
+    }
+
+    @Test
+    void theBatchWritesABucketsCustomersWithOneHsetEachReadableAndTheBucketHasATtl() {
+        Map<String, Long> calls = commandsRunAfter(() -> assertThat(scores.scoreAll()).isEqualTo(table.size()));
+        // customers in bucket order: one HSET and one EXPIRE per bucket of each batch, not one command per customer
+        int batches = (table.size() + ChurnScores.BATCH - 1) / ChurnScores.BATCH;
+        assertThat(calls.get("hset")).isLessThanOrEqualTo(ScoreCache.BUCKETS + batches - 1L)
+                .isEqualTo(calls.get("expire"));
+        assertThat(calls).doesNotContainKeys("set", "hdel");
+        try (Jedis j = jedis()) {
+            List<String> keys = scores.cache().bucketKeys();
+            long fields = 0;
+            String fullest = keys.get(0);
+            for (String key : keys) {
+                fields += j.hlen(key);
+                fullest = j.hlen(key) > j.hlen(fullest) ? key : fullest;
+            }
+            assertThat(fields).isEqualTo(table.size());
+            assertThat(j.ttl(fullest)).isBetween(1L, 3600L);
+            Map<String, String> bucket = j.hgetAll(fullest);
+            assertThat(bucket).hasSizeGreaterThan(3);
+            for (Map.Entry<String, String> field : bucket.entrySet()) {
+                assertThat(ScoreCache.bucketKey(field.getKey())).isEqualTo(fullest);
+                JsonObject cached = scores.cache().decode(field.getValue()).orElseThrow();
+                // a hit: the batch's score, not one computed again
+                assertThat(scores.lookup(field.getKey())).isEqualTo(cached);
+            }
+            assertThat(j.hgetAll(fullest)).isEqualTo(bucket);
+        }
     }
 
     @Test
     void wrongTypesAndBrokenValuesAtTheKeyAreRepairedAndLeakNoConnection() throws Exception {
-        String key = ScoreCache.scoreKey("S0-0001");
+        String key = ScoreCache.bucketKey("S0-0001");
         try (Jedis j = jedis()) {
             for (int i = 0; i < 100; i++) {
                 j.del(key);
-                j.hset(key, "probability", "0.1");
+                j.set(key, "not a bucket");
                 assertThat(scores.lookup("S0-0001").getString("modelVersion")).isEqualTo(model.version());
             }
-            j.set(key, "{not json");
+            assertThat(j.type(key)).isEqualTo("hash");
+            assertThat(j.ttl(key)).isBetween(1L, 3600L);
+            j.hset(key, "S0-0001", "{not json");
             assertThat(scores.lookup("S0-0001").getDouble("probability")).isBetween(0.0, 1.0);
-            j.set(key, new JsonObject().put("probability", "NaN").put("band", "LOW").encode());
+            j.hset(key, "S0-0001", new JsonObject().put("probability", "NaN").put("band", "LOW").encode());
             assertThat(scores.lookup("S0-0001").getString("modelVersion")).isEqualTo(model.version());
-            assertThat(j.type(key)).isEqualTo("string");
+            assertThat(j.hget(key, "S0-0001")).startsWith("1|");
+            // the same for a record and its score written together through the customer API
+            j.set(key, "not a bucket");
+            JsonObject updated = scores.update("S0-0001", table.record("S0-0001").orElseThrow());
+            assertThat(j.type(key)).isEqualTo("hash");
+            assertThat(scores.lookup("S0-0001")).isEqualTo(updated);
         }
         ExecutorService workers = Executors.newFixedThreadPool(50);
         try {
@@ -148,7 +212,7 @@ class ChurnScoresRedisTest {
         JsonObject after = scores.lookup("S2-0010");
         assertThat(after.getString("modelVersion")).isEqualTo(model.version());
         try (Jedis j = jedis()) {
-            assertThat(j.ttl(ScoreCache.scoreKey("S2-0010"))).isPositive();
+            assertThat(j.ttl(ScoreCache.bucketKey("S2-0010"))).isPositive();
         }
         assertThat(pool.getNumActive()).isZero();
     }
@@ -179,7 +243,11 @@ class ChurnScoresRedisTest {
             assertThat(e.getMessage()).contains("OOM");
             try (Jedis j = jedis()) {
                 j.configSet("maxmemory", "0");
-                assertThat(j.dbSize()).isGreaterThanOrEqualTo(e.written());
+                long cached = 0;
+                for (String key : scores.cache().bucketKeys()) {
+                    cached += j.hlen(key);
+                }
+                assertThat(cached).isGreaterThanOrEqualTo(e.written());
             }
         });
     }
@@ -187,9 +255,9 @@ class ChurnScoresRedisTest {
     @Test
     void aScoreIsStoredAsOneShortStringAndReadBackWithItsFactorsInWords() {
         assertThat(scores.scoreAll()).isEqualTo(table.size());
-        String key = ScoreCache.scoreKey("S3-0007");
+        String key = ScoreCache.bucketKey("S3-0007");
         try (Jedis j = jedis()) {
-            String stored = j.get(key);
+            String stored = j.hget(key, "S3-0007");
             assertThat(stored).startsWith("1|").contains("|" + model.version() + "|");
             assertThat(stored.length()).isLessThan(160);
             assertThat(j.ttl(key)).isBetween(1L, 3600L);
@@ -201,12 +269,13 @@ class ChurnScoresRedisTest {
                 assertThat(((JsonObject) f).getString("description")).isNotBlank();
                 assertThat(((JsonObject) f).getString("feature")).isIn(model.columns().toArray());
             });
-            assertThat(j.get(key)).isEqualTo(stored);
-            // a score in the JSON of an earlier release reads as a miss and is rewritten in the short form
-            j.set(key, new JsonObject().put("probability", 0.5).put("band", "HIGH").put("modelVersion", model.version())
-                    .put("factors", new io.vertx.core.json.JsonArray()).put("scoredAt", 1).encode());
-            assertThat(scores.lookup("S3-0007").getLong("scoredAt")).isGreaterThan(1L);
-            assertThat(j.get(key)).startsWith("1|");
+            assertThat(j.hget(key, "S3-0007")).isEqualTo(stored);
+            // a score in JSON, as earlier releases stored it, reads as a miss and is rewritten in the short form
+            j.hset(key, "S3-0007", new JsonObject().put("probability", 0.5).put("band", "HIGH")
+                    .put("modelVersion", model.version()).put("factors", new io.vertx.core.json.JsonArray())
+                    .put("scoredAt", System.currentTimeMillis()).encode());
+            assertThat(scores.lookup("S3-0007").getString("band")).isIn("LOW", "MEDIUM", "HIGH");
+            assertThat(j.hget(key, "S3-0007")).startsWith("1|");
         }
     }
 
@@ -230,13 +299,13 @@ class ChurnScoresRedisTest {
     }
 
     @Test
-    void readingACachedScoreAtChatTimeIsOneGetAndNothingElse() {
+    void readingACachedScoreAtChatTimeIsOneHgetAndNothingElse() {
         assertThat(scores.scoreAll()).isEqualTo(table.size());
         scores.lookup("S4-0002");
         Map<String, Long> calls = commandsRunAfter(() ->
                 assertThat(scores.lookup("S4-0002").getString("band")).isIn("LOW", "MEDIUM", "HIGH"));
-        // one GET: no PING to check the pooled connection first, no read of the customer's record
-        assertThat(calls).containsExactly(Map.entry("get", 1L));
+        // one HGET: no PING to check the pooled connection first, no read of the customer's record
+        assertThat(calls).containsExactly(Map.entry("hget", 1L));
     }
 
     @Test
@@ -245,7 +314,7 @@ class ChurnScoresRedisTest {
             ChurnScores checked = new ChurnScores(new Store(checkingAlways), table, model, 3600);
             checked.lookup("S4-0003");
             assertThat(commandsRunAfter(() -> checked.lookup("S4-0003"))).containsExactly(
-                    Map.entry("get", 1L), Map.entry("ping", 1L));
+                    Map.entry("hget", 1L), Map.entry("ping", 1L));
             // the pooled connection dies (as with a restarted Redis): the check finds it and a fresh one serves
             try (Jedis j = jedis()) {
                 j.clientKill(new ClientKillParams().type(ClientType.NORMAL).skipMe(ClientKillParams.SkipMe.YES));
