@@ -15,6 +15,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
 /**
@@ -26,10 +28,14 @@ import java.util.function.IntConsumer;
 final class ChurnScores {
     private static final Logger LOG = LoggerFactory.getLogger(ChurnScores.class);
     static final int BATCH = 1000;
+    /** How often {@link #sweepNext} runs in the server: all 4,096 buckets in about 34 minutes. */
+    static final long SWEEP_MILLIS = 500;
 
     private final CustomerTable customers;
     private final ChurnModel model;
     private final ScoreCache cache;
+    /** The bucket {@link #sweepNext} sweeps next; each node starts at a bucket of its own. */
+    private final AtomicInteger sweepCursor = new AtomicInteger(ThreadLocalRandom.current().nextInt(ScoreCache.BUCKETS));
 
     ChurnScores(Store store, CustomerTable customers, ChurnModel model, long ttlSeconds) {
         this(customers, model, new ScoreCache(store, model, ttlSeconds));
@@ -136,6 +142,15 @@ final class ChurnScores {
         String encoded = cache.encode(score, System.currentTimeMillis());
         cache.writeRecordAndScore(customerId, record, encoded);
         return cache.toJson(score, encoded);
+    }
+
+    /**
+     * Removes the expired scores from the next bucket ({@link ScoreCache#sweep}), those of customers nobody scored
+     * again, whose memory the bucket's own expiry would not give back while others' scores keep it alive. Returns the
+     * scores removed.
+     */
+    int sweepNext() {
+        return cache.sweep(sweepCursor.getAndIncrement(), System.currentTimeMillis());
     }
 
     ScoreCache cache() {

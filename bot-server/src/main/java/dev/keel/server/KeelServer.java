@@ -184,6 +184,8 @@ final class KeelServer implements AutoCloseable {
                 metrics.webhooksPending(webhooks.pending());
                 return null;
             }, false));
+            vertx.setPeriodic(ChurnScores.SWEEP_MILLIS, timer -> vertx.executeBlocking(churn::sweepNext, false)
+                    .onFailure(e -> LOG.debug("churn score sweep failed: {}", e.toString())));
             resources.add(ChangeBus.start(vertx, URI.create(redisUrl)));
             AgentApi agents = new AgentApi(vertx, desk, chat, new AgentSuggestions(store, knowledgeBase, templates, llm.drafter()));
             agents.watchLeases();

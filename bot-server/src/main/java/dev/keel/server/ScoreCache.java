@@ -10,9 +10,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import redis.clients.jedis.Jedis;
 import redis.clients.jedis.Pipeline;
-import redis.clients.jedis.PipeliningBase;
 import redis.clients.jedis.Response;
-import redis.clients.jedis.Transaction;
 import redis.clients.jedis.exceptions.JedisDataException;
 
 import java.nio.charset.StandardCharsets;
@@ -20,10 +18,11 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.function.Consumer;
+import java.util.Set;
 import java.util.function.IntFunction;
 import java.util.zip.CRC32;
 
@@ -39,24 +38,24 @@ import java.util.zip.CRC32;
  * writes and reads other keys and never misreads the old ones, which expire on their own.
  * {@code keel:customer:{customerId}} holds the customer's record (cells by column, as JSON) written through the
  * customer API, kept without expiry so it outlives restarts (Redis's append-only file). Reading a score is one HGET,
- * one round trip; it is handed on as JSON ({@code probability, band, factors, modelVersion, scoredAt}, each factor
- * {@code feature, description, contribution}).
+ * one round trip; it is handed on as JSON ({@code probability, band, factors, modelVersion, scoredAt, expiresAt},
+ * each factor {@code feature, description, contribution}).
  *
- * <p>A score is stored as {@code 1|probability|band|scoredAt|modelVersion|factors}: format 1; the probability in
- * millionths; {@code L}, {@code M} or {@code H}; milliseconds since the epoch; the model version; and up to five
- * factors {@code column:cell:contribution} separated by commas, where column is the position in the model's schema,
- * cell the customer's value in short form ({@link FactorCode}) and contribution in thousandths of log-odds. The
- * factors are put back into words with the model when the score is read. About 90 bytes instead of a 450-byte JSON
- * document.
+ * <p>A score is stored as {@code 2|probability|band|scoredAt|expiresAt|modelVersion|factors}: format 2; the
+ * probability in millionths; {@code L}, {@code M} or {@code H}; when it was scored and when it expires, in
+ * milliseconds since the epoch; the model version; and up to five factors {@code column:cell:contribution} separated
+ * by commas, where column is the position in the model's schema, cell the customer's value in short form
+ * ({@link FactorCode}) and contribution in thousandths of log-odds. The factors are put back into words with the
+ * model when the score is read. About 100 bytes instead of a 450-byte JSON document.
  *
- * <p>The time to live is kept per score by its {@code scoredAt}: a score older than the TTL reads as a miss, and the
- * fresh score written on demand replaces it. Redis 7.0 and 6.2 cannot expire a hash field, so every write also
- * sets the bucket's own expiry to the TTL: a bucket nobody wrote to for a TTL vanishes. Until then the expired
- * scores of customers who were not scored again stay in their live bucket, ignored by reads.
+ * <p>Each score carries its own expiry, set by its writer from its TTL: Redis 7.0 and 6.2 cannot expire one field of
+ * a hash. An expired score reads as a miss, and the fresh score written on demand replaces it. Every write also sets
+ * the bucket's own expiry to the writer's TTL, so that a bucket nobody writes to vanishes; and {@link #sweep} removes
+ * the expired scores of a live bucket, those of customers nobody scores again, so that their memory is given back.
  *
- * <p>A cached value is only trusted when it is a score of this format and of the current model with a probability
- * in [0, 1] and factors the model can describe, scored less than the TTL ago; anything else (JSON of an older
- * release, an older model's score, a broken value, a key of another type at the bucket) reads as a miss, and the
+ * <p>A cached value is only trusted when it is an unexpired score of this format and of the current model with a
+ * probability in [0, 1] and factors the model can describe; anything else (JSON or an older format of earlier
+ * releases, an older model's score, a broken value, a key of another type at the bucket) reads as a miss, and the
  * fresh score written over it repairs the field or, for a key of another type, replaces the key.
  */
 final class ScoreCache {
@@ -65,8 +64,48 @@ final class ScoreCache {
     /** The score keys of this layout start with this, followed by the bucket count and the bucket. */
     static final String SCORE_NAMESPACE = "keel:churn2:";
     static final String RECORD_PREFIX = "keel:customer:";
-    private static final String FORMAT = "1";
+    private static final String FORMAT = "2";
     private static final String WRONG_TYPE = "WRONGTYPE";
+
+    /**
+     * Writes one customer's score (ARGV[3]; empty: remove it) into their bucket (KEYS[1]) and sets the bucket's expiry
+     * (ARGV[1] seconds), with the customer's record (ARGV[4]) at KEYS[2] when given. A key of another type at the
+     * bucket is replaced first. A script runs whole, so this is both or neither and one round trip.
+     */
+    private static final String WRITE_ONE = """
+            local kind = redis.call('TYPE', KEYS[1])['ok']
+            if kind ~= 'hash' and kind ~= 'none' then
+              redis.call('UNLINK', KEYS[1])
+            end
+            if KEYS[2] then
+              redis.call('SET', KEYS[2], ARGV[4])
+            end
+            if ARGV[3] == '' then
+              redis.call('HDEL', KEYS[1], ARGV[2])
+            else
+              redis.call('HSET', KEYS[1], ARGV[2], ARGV[3])
+            end
+            redis.call('EXPIRE', KEYS[1], ARGV[1])
+            return 1
+            """;
+    /** Removes KEYS[1] if it holds anything but a hash. */
+    private static final String REPLACE_FOREIGN = """
+            local kind = redis.call('TYPE', KEYS[1])['ok']
+            if kind ~= 'hash' and kind ~= 'none' then
+              return redis.call('UNLINK', KEYS[1])
+            end
+            return 0
+            """;
+    /** Removes each field ARGV[i] of the hash KEYS[1] that still holds ARGV[i + 1]; returns how many. */
+    private static final String REMOVE_UNCHANGED = """
+            local removed = 0
+            for i = 1, #ARGV, 2 do
+              if redis.call('HGET', KEYS[1], ARGV[i]) == ARGV[i + 1] then
+                removed = removed + redis.call('HDEL', KEYS[1], ARGV[i])
+              end
+            end
+            return removed
+            """;
 
     private final Store store;
     private final ChurnModel model;
@@ -156,8 +195,8 @@ final class ScoreCache {
     }
 
     /**
-     * The cached score, when there is a valid one of the current model scored less than the TTL ago: one HGET. A key
-     * of another type at the bucket reads as a miss.
+     * The cached score, when there is a valid one of the current model that has not expired: one HGET. A key of
+     * another type at the bucket reads as a miss.
      */
     Optional<JsonObject> read(String customerId) {
         String cached;
@@ -166,15 +205,29 @@ final class ScoreCache {
         } catch (JedisDataException wrongType) {
             return Optional.empty();
         }
-        long expired = System.currentTimeMillis() - ttlSeconds * 1000;
-        return cached == null ? Optional.empty()
-                : decode(cached).filter(score -> score.getLong("scoredAt") > expired);
+        return cached == null || expiresAt(cached) <= System.currentTimeMillis() ? Optional.empty() : decode(cached);
+    }
+
+    /**
+     * When a stored score expires (milliseconds since the epoch), as its writer set it; 0 for a value that is not a
+     * score of this format, which is as good as expired.
+     */
+    static long expiresAt(String value) {
+        String[] fields = value.split("\\|", 6);
+        if (fields.length < 6 || !FORMAT.equals(fields[0])) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(fields[4]);
+        } catch (NumberFormatException notAScore) {
+            return 0;
+        }
     }
 
     /** A stored score as JSON; empty unless it is a valid score of this format and of the current model. */
     Optional<JsonObject> decode(String value) {
         String[] fields = value.split("\\|", -1);
-        if (fields.length != 6 || !FORMAT.equals(fields[0]) || !model.version().equals(fields[4])) {
+        if (fields.length != 7 || !FORMAT.equals(fields[0]) || !model.version().equals(fields[5])) {
             return Optional.empty();
         }
         try {
@@ -189,9 +242,10 @@ final class ScoreCache {
                 return Optional.empty();
             }
             long scoredAt = Long.parseLong(fields[3]);
+            long expiresAt = Long.parseLong(fields[4]);
             JsonArray factors = new JsonArray();
-            if (!fields[5].isEmpty()) {
-                for (String code : fields[5].split(",", -1)) {
+            if (!fields[6].isEmpty()) {
+                for (String code : fields[6].split(",", -1)) {
                     String[] parts = code.split(":", -1);
                     if (parts.length != 3) {
                         return Optional.empty();
@@ -207,15 +261,16 @@ final class ScoreCache {
                     .put("band", band.name())
                     .put("factors", factors)
                     .put("modelVersion", model.version())
-                    .put("scoredAt", scoredAt));
+                    .put("scoredAt", scoredAt)
+                    .put("expiresAt", expiresAt));
         } catch (IllegalArgumentException notAScore) {
             return Optional.empty();
         }
     }
 
     /**
-     * A score in the stored form. A score of band {@code UNKNOWN} (no usable value in the record) is not cached:
-     * null.
+     * A score in the stored form, expiring this cache's TTL after {@code scoredAt}. A score of band {@code UNKNOWN}
+     * (no usable value in the record) is not cached: null.
      */
     String encode(CodedScore score, long scoredAt) {
         char band = switch (score.band()) {
@@ -229,7 +284,8 @@ final class ScoreCache {
         }
         StringBuilder out = new StringBuilder(96).append(FORMAT).append('|')
                 .append(Math.round(score.probability() * 1e6)).append('|').append(band).append('|')
-                .append(scoredAt).append('|').append(model.version()).append('|');
+                .append(scoredAt).append('|').append(scoredAt + ttlSeconds * 1000).append('|')
+                .append(model.version()).append('|');
         List<FactorCode> factors = score.factors();
         for (int i = 0; i < factors.size(); i++) {
             FactorCode f = factors.get(i);
@@ -242,11 +298,12 @@ final class ScoreCache {
     }
 
     /**
-     * Caches one encoded score and sets its bucket's expiry, in one MULTI/EXEC (one round trip); null (an unknown
+     * Caches one encoded score and sets its bucket's expiry, in one round trip ({@link #WRITE_ONE}); null (an unknown
      * score, which is not cached) removes the customer's field, so that no earlier score stands for it.
      */
     void write(String customerId, String encodedScore) {
-        store.call(j -> writeScore(j, customerId, encodedScore, tx -> { }));
+        store.call(j -> j.eval(WRITE_ONE, List.of(keyOf(customerId)),
+                List.of(Long.toString(ttlSeconds), customerId, encodedScore == null ? "" : encodedScore)));
     }
 
     /** A fresh score as JSON, in exactly the form a read of the cached one gives. */
@@ -258,110 +315,130 @@ final class ScoreCache {
         return decode(encoded).orElseThrow(() -> new IllegalStateException("a fresh score does not read back"));
     }
 
-    /** Stores a customer's record and its new score together (MULTI/EXEC: both or neither). */
+    /** Stores a customer's record and its new score together, both or neither ({@link #WRITE_ONE}). */
     void writeRecordAndScore(String customerId, Map<String, String> record, String encodedScore) {
         String json = new JsonObject(new LinkedHashMap<>(record)).encode();
-        store.call(j -> writeScore(j, customerId, encodedScore, tx -> tx.set(recordKey(customerId), json)));
-    }
-
-    /**
-     * Queues {@code first}, then one score's HSET (HDEL for null) and its bucket's EXPIRE, and runs them as one
-     * MULTI/EXEC. A key of another type at the bucket (never a bucket of this layout) refuses only the HSET or HDEL of
-     * that transaction; it is then replaced by a bucket holding just this score, in a second one.
-     *
-     * @throws JedisDataException when Redis refused a command for any other reason
-     */
-    private Void writeScore(Jedis j, String customerId, String encodedScore, Consumer<Transaction> first) {
-        String key = keyOf(customerId);
-        List<Object> replies = inTransaction(j, tx -> {
-            first.accept(tx);
-            queueScore(tx, key, customerId, encodedScore);
-        });
-        if (replies.stream().anyMatch(r -> r instanceof JedisDataException e && e.getMessage() != null
-                && e.getMessage().startsWith(WRONG_TYPE))) {
-            replies = inTransaction(j, tx -> {
-                tx.unlink(key);
-                queueScore(tx, key, customerId, encodedScore);
-            });
-        }
-        for (Object reply : replies) {
-            if (reply instanceof JedisDataException refused) {
-                throw refused;
-            }
-        }
-        return null;
-    }
-
-    private static List<Object> inTransaction(Jedis j, Consumer<Transaction> commands) {
-        try (Transaction tx = j.multi()) {
-            commands.accept(tx);
-            return tx.exec();
-        }
-    }
-
-    /** Queues the write of one customer's score into its bucket and the bucket's expiry. */
-    private void queueScore(PipeliningBase commands, String key, String customerId, String encodedScore) {
-        if (encodedScore != null) {
-            commands.hset(key, customerId, encodedScore);
-        } else {
-            commands.hdel(key, customerId);
-        }
-        commands.expire(key, ttlSeconds);
+        store.call(j -> j.eval(WRITE_ONE, List.of(keyOf(customerId), recordKey(customerId)),
+                List.of(Long.toString(ttlSeconds), customerId, encodedScore == null ? "" : encodedScore, json)));
     }
 
     /**
      * Caches many encoded scores in one pipeline: one HSET per run of consecutive customers of the same bucket (the
      * fields of unknown scores, null, removed with HDEL so that no earlier score stands for them), then one EXPIRE per
      * bucket touched. Returns once Redis has acknowledged every command, with the number of HSETs sent. Customers in
-     * bucket order ({@link #inBucketOrder}) take the fewest commands.
+     * bucket order ({@link #inBucketOrder}) take the fewest commands. A key of another type at a bucket (never one of
+     * this layout's) is replaced ({@link #REPLACE_FOREIGN}) and the batch sent once more; its commands can be repeated.
      *
-     * @throws JedisDataException when Redis refused a command (out of memory, a read-only replica, a key of another
-     *                            type at a bucket): the batch is not done, whatever Redis did with the rest of it
+     * @throws JedisDataException when Redis refused a command (out of memory, a read-only replica): the batch is not
+     *                            done, whatever Redis did with the rest of it
      */
     int writeAll(List<String> customerIds, List<String> encodedScores) {
         return store.call(j -> {
-            Pipeline pipeline = j.pipelined();
-            BitSet touched = new BitSet(bucketKeys.length);
-            Map<String, String> scored = new HashMap<>();
-            List<String> unknown = new ArrayList<>();
-            int hashWrites = 0;
-            int run = -1;
-            for (int i = 0; i < customerIds.size(); i++) {
-                int bucket = bucket(customerIds.get(i), bucketKeys.length);
-                if (bucket != run) {
-                    hashWrites += sendRun(pipeline, run, scored, unknown);
-                    scored = new HashMap<>();
-                    unknown = new ArrayList<>();
-                    run = bucket;
-                    touched.set(bucket);
+            Sent sent = send(j, customerIds, encodedScores);
+            if (!sent.foreignKeys().isEmpty()) {
+                for (String key : sent.foreignKeys()) {
+                    j.eval(REPLACE_FOREIGN, List.of(key), List.of());
                 }
-                if (encodedScores.get(i) != null) {
-                    scored.put(customerIds.get(i), encodedScores.get(i));
-                } else {
-                    unknown.add(customerIds.get(i));
-                }
+                sent = send(j, customerIds, encodedScores);
             }
-            hashWrites += sendRun(pipeline, run, scored, unknown);
-            touched.stream().forEach(bucket -> pipeline.expire(bucketKeys[bucket], ttlSeconds));
-            for (Object reply : pipeline.syncAndReturnAll()) {
-                if (reply instanceof JedisDataException refused) {
-                    throw refused;
-                }
+            if (sent.refused() != null) {
+                throw sent.refused();
             }
-            return hashWrites;
+            return sent.hashWrites();
         });
     }
 
-    /** Queues the HSET and the HDEL of one run of a bucket's customers, where there is any; returns the HSETs queued. */
-    private int sendRun(Pipeline pipeline, int bucket, Map<String, String> scored, List<String> unknown) {
+    /**
+     * What one pipeline of {@link #writeAll} came to: the HSETs sent, the bucket keys that turned out to hold another
+     * type, and the first other refusal (null: none).
+     */
+    private record Sent(int hashWrites, Set<String> foreignKeys, JedisDataException refused) {}
+
+    private Sent send(Jedis j, List<String> customerIds, List<String> encodedScores) {
+        Pipeline pipeline = j.pipelined();
+        List<String> keyOfCommand = new ArrayList<>();
+        BitSet touched = new BitSet(bucketKeys.length);
+        Map<String, String> scored = new HashMap<>();
+        List<String> unknown = new ArrayList<>();
+        int hashWrites = 0;
+        int run = -1;
+        for (int i = 0; i < customerIds.size(); i++) {
+            int bucket = bucket(customerIds.get(i), bucketKeys.length);
+            if (bucket != run) {
+                hashWrites += sendRun(pipeline, keyOfCommand, run, scored, unknown);
+                scored = new HashMap<>();
+                unknown = new ArrayList<>();
+                run = bucket;
+                touched.set(bucket);
+            }
+            if (encodedScores.get(i) != null) {
+                scored.put(customerIds.get(i), encodedScores.get(i));
+            } else {
+                unknown.add(customerIds.get(i));
+            }
+        }
+        hashWrites += sendRun(pipeline, keyOfCommand, run, scored, unknown);
+        touched.stream().forEach(bucket -> {
+            pipeline.expire(bucketKeys[bucket], ttlSeconds);
+            keyOfCommand.add(bucketKeys[bucket]);
+        });
+        Set<String> foreign = new LinkedHashSet<>();
+        JedisDataException refused = null;
+        List<Object> replies = pipeline.syncAndReturnAll();
+        for (int c = 0; c < replies.size(); c++) {
+            if (replies.get(c) instanceof JedisDataException e) {
+                if (e.getMessage() != null && e.getMessage().startsWith(WRONG_TYPE)) {
+                    foreign.add(keyOfCommand.get(c));
+                } else if (refused == null) {
+                    refused = e;
+                }
+            }
+        }
+        return new Sent(hashWrites, foreign, refused);
+    }
+
+    /**
+     * Queues the HSET and the HDEL of one run of a bucket's customers, where there is any, noting the key of each
+     * command queued; returns the HSETs queued.
+     */
+    private int sendRun(Pipeline pipeline, List<String> keyOfCommand, int bucket, Map<String, String> scored,
+                        List<String> unknown) {
         if (!unknown.isEmpty()) {
             pipeline.hdel(bucketKeys[bucket], unknown.toArray(String[]::new));
+            keyOfCommand.add(bucketKeys[bucket]);
         }
         if (scored.isEmpty()) {
             return 0;
         }
         pipeline.hset(bucketKeys[bucket], scored);
+        keyOfCommand.add(bucketKeys[bucket]);
         return 1;
+    }
+
+    /**
+     * Removes the expired scores, and values that are no score of this format, from bucket {@code bucket} (counted
+     * modulo the bucket count): one HGETALL, then one script that removes a field only if it still holds what was
+     * read, so that a score written meanwhile stays. A key of another type is left to the next write. Returns the
+     * fields removed.
+     */
+    int sweep(int bucket, long now) {
+        String key = bucketKeys[Math.floorMod(bucket, bucketKeys.length)];
+        return store.call(j -> {
+            Map<String, String> fields;
+            try {
+                fields = j.hgetAll(key);
+            } catch (JedisDataException wrongType) {
+                return 0;
+            }
+            List<String> stale = new ArrayList<>();
+            fields.forEach((customerId, value) -> {
+                if (expiresAt(value) <= now) {
+                    stale.add(customerId);
+                    stale.add(value);
+                }
+            });
+            return stale.isEmpty() ? 0 : ((Long) j.eval(REMOVE_UNCHANGED, List.of(key), stale)).intValue();
+        });
     }
 
     /** The stored records of these customers (one pipeline), null where there is none or it is unreadable. */

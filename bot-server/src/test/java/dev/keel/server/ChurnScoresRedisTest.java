@@ -104,7 +104,7 @@ class ChurnScoresRedisTest {
             JsonObject risk = shortLived.lookup("S1-0003");
             assertThat(ChurnScores.band(risk)).isNotEqualTo(dev.keel.churn.RiskBand.UNKNOWN);
             assertThat(risk.getString("modelVersion")).isEqualTo(model.version());
-            assertThat(j.hget(key, "S1-0003")).startsWith("1|");
+            assertThat(j.hget(key, "S1-0003")).startsWith("2|");
             assertThat(j.pttl(key)).isBetween(1L, 1000L);
         }
         assertThat(ChurnScores.band(shortLived.lookup("NOBODY"))).isEqualTo(dev.keel.churn.RiskBand.UNKNOWN);
@@ -178,7 +178,7 @@ class ChurnScoresRedisTest {
             assertThat(scores.lookup("S0-0001").getDouble("probability")).isBetween(0.0, 1.0);
             j.hset(key, "S0-0001", new JsonObject().put("probability", "NaN").put("band", "LOW").encode());
             assertThat(scores.lookup("S0-0001").getString("modelVersion")).isEqualTo(model.version());
-            assertThat(j.hget(key, "S0-0001")).startsWith("1|");
+            assertThat(j.hget(key, "S0-0001")).startsWith("2|");
             // the same for a record and its score written together through the customer API
             j.set(key, "not a bucket");
             JsonObject updated = scores.update("S0-0001", table.record("S0-0001").orElseThrow());
@@ -258,7 +258,7 @@ class ChurnScoresRedisTest {
         String key = ScoreCache.bucketKey("S3-0007");
         try (Jedis j = jedis()) {
             String stored = j.hget(key, "S3-0007");
-            assertThat(stored).startsWith("1|").contains("|" + model.version() + "|");
+            assertThat(stored).startsWith("2|").contains("|" + model.version() + "|");
             assertThat(stored.length()).isLessThan(160);
             assertThat(j.ttl(key)).isBetween(1L, 3600L);
             JsonObject risk = scores.lookup("S3-0007");
@@ -275,8 +275,81 @@ class ChurnScoresRedisTest {
                     .put("modelVersion", model.version()).put("factors", new io.vertx.core.json.JsonArray())
                     .put("scoredAt", System.currentTimeMillis()).encode());
             assertThat(scores.lookup("S3-0007").getString("band")).isIn("LOW", "MEDIUM", "HIGH");
-            assertThat(j.hget(key, "S3-0007")).startsWith("1|");
+            assertThat(j.hget(key, "S3-0007")).startsWith("2|");
+            // so does a score of format 1, which had no expiry of its own
+            String formatOne = "1|500000|H|" + System.currentTimeMillis() + "|" + model.version() + "|";
+            j.hset(key, "S3-0007", formatOne);
+            assertThat(scores.lookup("S3-0007").getString("band")).isIn("LOW", "MEDIUM", "HIGH");
+            assertThat(j.hget(key, "S3-0007")).startsWith("2|");
         }
+    }
+
+    @Test
+    void aScoreLivesAsLongAsItsWriterSaidEvenInABucketOthersKeepAlive() throws Exception {
+        assertThat(scores.scoreAll()).isEqualTo(table.size());
+        String key = ScoreCache.bucketKey("S6-0005");
+        // another writer (as `churn score --ttl-days`) gives this one score a life of a second
+        ScoreCache shortLived = new ScoreCache(new Store(pool), model, 1);
+        Map<String, String> record = table.record("S6-0005").orElseThrow();
+        long scoredAt = System.currentTimeMillis();
+        String brief = shortLived.encode(model.scoreCoded(record), scoredAt);
+        shortLived.write("S6-0005", brief);
+        assertThat(scores.lookup("S6-0005").getLong("expiresAt")).isEqualTo(scoredAt + 1000);
+        try (Jedis j = jedis()) {
+            // the server writes another customer of the bucket, which keeps the bucket alive for its hour
+            String neighbour = j.hkeys(key).stream().filter(id -> !id.equals("S6-0005")).findFirst().orElseThrow();
+            scores.update(neighbour, table.record(neighbour).orElseThrow());
+            Thread.sleep(1100);
+            // the reader's own TTL of an hour does not lengthen the one-second score
+            assertThat(j.hget(key, "S6-0005")).isEqualTo(brief);
+            JsonObject risk = scores.lookup("S6-0005");
+            assertThat(risk.getLong("scoredAt")).isGreaterThan(scoredAt);
+            assertThat(risk.getLong("expiresAt")).isEqualTo(risk.getLong("scoredAt") + 3_600_000);
+            assertThat(j.hget(key, "S6-0005")).isNotEqualTo(brief);
+        }
+    }
+
+    @Test
+    void aSweepGivesBackTheExpiredScoresOfALiveBucketAndKeepsTheFreshOnes() {
+        assertThat(scores.scoreAll()).isEqualTo(table.size());
+        String key = ScoreCache.bucketKey("S7-0001");
+        int bucket = scores.cache().bucketKeys().indexOf(key);
+        long now = System.currentTimeMillis();
+        try (Jedis j = jedis()) {
+            Map<String, String> before = j.hgetAll(key);
+            // a customer who left the table two hours ago, and values that are no score of this format
+            j.hset(key, "LEFT-0001", scores.cache().encode(model.scoreCoded(table.record("S7-0001").orElseThrow()),
+                    now - Duration.ofHours(2).toMillis()));
+            j.hset(key, "BROKEN-0001", "{not a score");
+            j.hset(key, "FORMAT1-0001", "1|500000|H|" + now + "|" + model.version() + "|");
+            assertThat(scores.cache().sweep(bucket, now)).isEqualTo(3);
+            assertThat(j.hgetAll(key)).isEqualTo(before);
+            // nothing left to remove; a key of another type is left to the next write
+            assertThat(scores.cache().sweep(bucket, now)).isZero();
+            j.del(key);
+            j.set(key, "not a bucket");
+            assertThat(scores.cache().sweep(bucket, now)).isZero();
+            // all of this bucket's scores are stale an hour and a bit later
+            j.del(key);
+            scores.scoreAll();
+            assertThat(scores.cache().sweep(bucket, now + Duration.ofMinutes(61).toMillis()))
+                    .isEqualTo(before.size());
+            assertThat(j.exists(key)).isFalse();
+        }
+        assertThat(pool.getNumActive()).isZero();
+    }
+
+    @Test
+    void batchScoringReplacesAKeyOfAnotherTypeAtABucket() {
+        String key = ScoreCache.bucketKey("S8-0002");
+        try (Jedis j = jedis()) {
+            j.set(key, "not a bucket");
+            assertThat(scores.scoreAll()).isEqualTo(table.size());
+            assertThat(j.type(key)).isEqualTo("hash");
+            assertThat(j.ttl(key)).isBetween(1L, 3600L);
+            assertThat(j.hget(key, "S8-0002")).startsWith("2|");
+        }
+        assertThat(scores.lookup("S8-0002").getString("band")).isIn("LOW", "MEDIUM", "HIGH");
     }
 
     /**

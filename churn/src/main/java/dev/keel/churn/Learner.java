@@ -19,8 +19,9 @@ import java.util.Locale;
  * <ul>
  *   <li>{@link #LR}: logistic regression, {@link LinearSGDTrainer} with the log loss and AdaGrad.</li>
  *   <li>{@link #GBT}: gradient-boosted trees, XGBoost (histogram method) through
- *   {@link XGBoostClassificationTrainer}; few shallow trees, strongly regularised (at least 20 customers' weight
- *   per leaf, an L2 penalty on leaf values, a minimum gain per split) with row and column subsampling. On a table of
+ *   {@link XGBoostClassificationTrainer}; few shallow trees, strongly regularised (a minimum child weight of 20,
+ *   which under the two-class soft-max objective is at least 40 customers a leaf, an L2 penalty on leaf values, a
+ *   minimum gain per split) with row and column subsampling. On a table of
  *   a few thousand customers, regularisation gains more than depth or more rounds; and fewer trees make a score
  *   cheaper to compute.</li>
  * </ul>
