@@ -449,45 +449,38 @@ final class FeatureEncoder {
      * which {@link Double#parseDouble} would take. Scanned by hand: this runs for every numeric cell scored.
      */
     static boolean isPlainNumber(String v) {
-        int n = v.length();
-        int i = 0;
-        if (i < n && (v.charAt(i) == '+' || v.charAt(i) == '-')) {
-            i++;
-        }
-        int digits = 0;
-        while (i < n && isDigit(v.charAt(i))) {
-            i++;
-            digits++;
-        }
-        if (i < n && v.charAt(i) == '.') {
-            i++;
-            while (i < n && isDigit(v.charAt(i))) {
-                i++;
-                digits++;
-            }
+        int i = afterSign(v, 0);
+        int end = afterDigits(v, i);
+        int digits = end - i;
+        if (end < v.length() && v.charAt(end) == '.') {
+            i = end + 1;
+            end = afterDigits(v, i);
+            digits += end - i;
         }
         if (digits == 0) {
             return false;
         }
-        if (i < n && (v.charAt(i) == 'e' || v.charAt(i) == 'E')) {
-            i++;
-            if (i < n && (v.charAt(i) == '+' || v.charAt(i) == '-')) {
-                i++;
-            }
-            int exponentDigits = 0;
-            while (i < n && isDigit(v.charAt(i))) {
-                i++;
-                exponentDigits++;
-            }
-            if (exponentDigits == 0) {
+        if (end < v.length() && (v.charAt(end) == 'e' || v.charAt(end) == 'E')) {
+            i = afterSign(v, end + 1);
+            end = afterDigits(v, i);
+            if (end == i) {
                 return false;
             }
         }
-        return i == n;
+        return end == v.length();
     }
 
-    private static boolean isDigit(char c) {
-        return c >= '0' && c <= '9';
+    /** The index after an optional sign at {@code i}. */
+    private static int afterSign(String v, int i) {
+        return i < v.length() && (v.charAt(i) == '+' || v.charAt(i) == '-') ? i + 1 : i;
+    }
+
+    /** The index after the run of ASCII digits that starts at {@code i}. */
+    private static int afterDigits(String v, int i) {
+        while (i < v.length() && v.charAt(i) >= '0' && v.charAt(i) <= '9') {
+            i++;
+        }
+        return i;
     }
 
     // ---- JSON schema --------------------------------------------------------------------------------------------
