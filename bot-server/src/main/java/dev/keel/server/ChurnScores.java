@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.IntConsumer;
 
@@ -36,6 +37,7 @@ final class ChurnScores {
     private final ScoreCache cache;
     /** The bucket {@link #sweepNext} sweeps next; each node starts at a bucket of its own. */
     private final AtomicInteger sweepCursor = new AtomicInteger(ThreadLocalRandom.current().nextInt(ScoreCache.BUCKETS));
+    private final AtomicBoolean sweeping = new AtomicBoolean();
 
     ChurnScores(Store store, CustomerTable customers, ChurnModel model, long ttlSeconds) {
         this(customers, model, new ScoreCache(store, model, ttlSeconds));
@@ -147,10 +149,17 @@ final class ChurnScores {
     /**
      * Removes the expired scores from the next bucket ({@link ScoreCache#sweep}), those of customers nobody scored
      * again, whose memory the bucket's own expiry would not give back while others' scores keep it alive. Returns the
-     * scores removed.
+     * scores removed; does nothing while the last sweep still runs (a slow Redis), so that sweeps never pile up.
      */
     int sweepNext() {
-        return cache.sweep(sweepCursor.getAndIncrement(), System.currentTimeMillis());
+        if (!sweeping.compareAndSet(false, true)) {
+            return 0;
+        }
+        try {
+            return cache.sweep(sweepCursor.getAndIncrement(), System.currentTimeMillis());
+        } finally {
+            sweeping.set(false);
+        }
     }
 
     ScoreCache cache() {

@@ -46,7 +46,7 @@ import java.util.zip.CRC32;
  * milliseconds since the epoch; the model version; and up to five factors {@code column:cell:contribution} separated
  * by commas, where column is the position in the model's schema, cell the customer's value in short form
  * ({@link FactorCode}) and contribution in thousandths of log-odds. The factors are put back into words with the
- * model when the score is read. About 100 bytes instead of a 450-byte JSON document.
+ * model when the score is read. About 115 bytes instead of a 450-byte JSON document.
  *
  * <p>Each score carries its own expiry, set by its writer from its TTL: Redis 7.0 and 6.2 cannot expire one field of
  * a hash. An expired score reads as a miss, and the fresh score written on demand replaces it. Every write also sets
@@ -329,8 +329,9 @@ final class ScoreCache {
      * bucket order ({@link #inBucketOrder}) take the fewest commands. A key of another type at a bucket (never one of
      * this layout's) is replaced ({@link #REPLACE_FOREIGN}) and the batch sent once more; its commands can be repeated.
      *
-     * @throws JedisDataException when Redis refused a command (out of memory, a read-only replica): the batch is not
-     *                            done, whatever Redis did with the rest of it
+     * @throws JedisDataException when Redis refused a command (out of memory, a read-only replica, a bucket key that
+     *                            holds another type again when the batch is sent once more): the batch is not done,
+     *                            whatever Redis did with the rest of it
      */
     int writeAll(List<String> customerIds, List<String> encodedScores) {
         return store.call(j -> {
@@ -343,6 +344,10 @@ final class ScoreCache {
             }
             if (sent.refused() != null) {
                 throw sent.refused();
+            }
+            if (!sent.foreignKeys().isEmpty()) {
+                throw new JedisDataException(WRONG_TYPE + " the bucket keys " + sent.foreignKeys()
+                        + " hold another type again, written by something else than Keel");
             }
             return sent.hashWrites();
         });
@@ -387,7 +392,7 @@ final class ScoreCache {
         List<Object> replies = pipeline.syncAndReturnAll();
         for (int c = 0; c < replies.size(); c++) {
             if (replies.get(c) instanceof JedisDataException e) {
-                if (e.getMessage() != null && e.getMessage().startsWith(WRONG_TYPE)) {
+                if (isWrongType(e)) {
                     foreign.add(keyOfCommand.get(c));
                 } else if (refused == null) {
                     refused = e;
@@ -395,6 +400,10 @@ final class ScoreCache {
             }
         }
         return new Sent(hashWrites, foreign, refused);
+    }
+
+    private static boolean isWrongType(JedisDataException e) {
+        return e.getMessage() != null && e.getMessage().startsWith(WRONG_TYPE);
     }
 
     /**
@@ -427,8 +436,11 @@ final class ScoreCache {
             Map<String, String> fields;
             try {
                 fields = j.hgetAll(key);
-            } catch (JedisDataException wrongType) {
-                return 0;
+            } catch (JedisDataException e) {
+                if (isWrongType(e)) {
+                    return 0;
+                }
+                throw e;
             }
             List<String> stale = new ArrayList<>();
             fields.forEach((customerId, value) -> {

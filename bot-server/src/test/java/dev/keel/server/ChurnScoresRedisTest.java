@@ -288,19 +288,21 @@ class ChurnScoresRedisTest {
     void aScoreLivesAsLongAsItsWriterSaidEvenInABucketOthersKeepAlive() throws Exception {
         assertThat(scores.scoreAll()).isEqualTo(table.size());
         String key = ScoreCache.bucketKey("S6-0005");
-        // another writer (as `churn score --ttl-days`) gives this one score a life of a second
-        ScoreCache shortLived = new ScoreCache(new Store(pool), model, 1);
+        // another writer (as `churn score --ttl-days`) gives this one score a life of three seconds
+        ScoreCache shortLived = new ScoreCache(new Store(pool), model, 3);
         Map<String, String> record = table.record("S6-0005").orElseThrow();
         long scoredAt = System.currentTimeMillis();
         String brief = shortLived.encode(model.scoreCoded(record), scoredAt);
         shortLived.write("S6-0005", brief);
-        assertThat(scores.lookup("S6-0005").getLong("expiresAt")).isEqualTo(scoredAt + 1000);
+        assertThat(scores.lookup("S6-0005").getLong("expiresAt")).isEqualTo(scoredAt + 3000);
         try (Jedis j = jedis()) {
             // the server writes another customer of the bucket, which keeps the bucket alive for its hour
             String neighbour = j.hkeys(key).stream().filter(id -> !id.equals("S6-0005")).findFirst().orElseThrow();
             scores.update(neighbour, table.record(neighbour).orElseThrow());
-            Thread.sleep(1100);
-            // the reader's own TTL of an hour does not lengthen the one-second score
+            while (System.currentTimeMillis() <= scoredAt + 3000) {
+                Thread.sleep(50);
+            }
+            // the reader's own TTL of an hour does not lengthen the three-second score
             assertThat(j.hget(key, "S6-0005")).isEqualTo(brief);
             JsonObject risk = scores.lookup("S6-0005");
             assertThat(risk.getLong("scoredAt")).isGreaterThan(scoredAt);
