@@ -47,7 +47,7 @@ final class BatchScoring {
         this.workers = workers;
     }
 
-    /** The HSET commands of the batches Redis has acknowledged so far, over all runs of this writer. */
+    /** The HSET commands of the batches Redis has acknowledged so far (over all runs of this writer). */
     long hashWrites() {
         return hashWrites.sum();
     }

@@ -140,10 +140,10 @@ final class ChurnBenchCommand implements Callable<Integer> {
             cores.shutdown();
         }
         long t1 = System.nanoTime();
-        long hashWritesBefore = writer.hashWrites();
-        writer.run(customers, (from, to) -> scored[from / batchSize], written -> { });
+        BatchScoring writesAlone = new BatchScoring(cache, batchSize, threads);
+        writesAlone.run(customers, (from, to) -> scored[from / batchSize], written -> { });
         long t2 = System.nanoTime();
-        long hashWrites = writer.hashWrites() - hashWritesBefore;
+        long hashWrites = writesAlone.hashWrites();
         java.util.Arrays.fill(scored, null);
         long t3 = System.nanoTime();
         writer.run(customers, scoring(model, rows, cache, inBucketOrder(cache)), written -> { });

@@ -205,12 +205,14 @@ final class ScoreCache {
         } catch (JedisDataException wrongType) {
             return Optional.empty();
         }
-        return cached == null || expiresAt(cached) <= System.currentTimeMillis() ? Optional.empty() : decode(cached);
+        long now = System.currentTimeMillis();
+        return cached == null ? Optional.empty() : decode(cached).filter(score -> score.getLong("expiresAt") > now);
     }
 
     /**
      * When a stored score expires (milliseconds since the epoch), as its writer set it; 0 for a value that is not a
-     * score of this format, which is as good as expired.
+     * score of this format, which is as good as expired. Read without the model, so that {@link #sweep} keeps the
+     * unexpired scores of another model version (other nodes during a rolling deploy).
      */
     static long expiresAt(String value) {
         String[] fields = value.split("\\|", 6);
@@ -347,7 +349,7 @@ final class ScoreCache {
             }
             if (!sent.foreignKeys().isEmpty()) {
                 throw new JedisDataException(WRONG_TYPE + " the bucket keys " + sent.foreignKeys()
-                        + " hold another type again, written by something else than Keel");
+                        + " hold another type again, written by something other than Keel");
             }
             return sent.hashWrites();
         });
